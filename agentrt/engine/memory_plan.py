@@ -1,9 +1,9 @@
 """`MemoryPlan`: what a configuration will need, computed from the GGUF header before anything is loaded.
 
 The KV cache dominates for many sequences: per sequence it is n_layer x n_ctx x (K + V width) x 2 bytes (f16).
-We read those numbers from the file's metadata (the `gguf` package maps the file; no weights are read), add the
-weights and a compute-buffer estimate, and refuse a plan that would not fit in available RAM — a clear error
-up front instead of the OOM killer in the middle of a run.
+We read those numbers from the file's metadata (`gguf_header` reads only the key/value section: no tensor infos,
+no weights), add the weights and a compute-buffer estimate, and refuse a plan that would not fit in available
+RAM — a clear error up front instead of the OOM killer in the middle of a run.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import psutil
-from gguf import GGUFReader
 from pydantic import BaseModel
 
 from agentrt.engine.config import EngineConfig
+from agentrt.engine.gguf_header import STRING, TYPE_NAMES, GGUFArray, GGUFValue, read_gguf_header
 from agentrt.errors import MemoryPlanError, ModelFormatError
 
 F16_BYTES = 2
@@ -58,38 +58,49 @@ class MemoryPlan(BaseModel):
 
 
 def read_model_shape(path: Path) -> ModelShape:
-    try:
-        reader = GGUFReader(path, "r")
-    except Exception as exc:  # the gguf package raises ValueError / struct errors on damaged files
-        raise ModelFormatError(f"model file {str(path)!r}: cannot read its GGUF header: {exc}") from exc
+    """The architecture numbers the memory plan needs, from the GGUF metadata (`ModelFormatError` if damaged)."""
+    fields = read_gguf_header(path).fields
 
-    def field(key: str, default: int | str | None = None) -> int | str:
-        f = reader.get_field(key)
-        if f is None:
+    def missing(key: str) -> ModelFormatError:
+        return ModelFormatError(f"model file {str(path)!r}: GGUF metadata has no {key!r}")
+
+    def number(key: str, default: int | None = None) -> int:
+        value: GGUFValue | None = fields.get(key)
+        if value is None:
             if default is None:
-                raise ModelFormatError(f"model file {str(path)!r}: GGUF metadata has no {key!r}")
+                raise missing(key)
             return default
-        value = f.contents()
-        if isinstance(value, list):  # per-layer arrays (e.g. head_count_kv): plan for the largest
-            value = max(value)
-        return value
+        if isinstance(value, GGUFArray):  # per-layer arrays (e.g. head_count_kv): plan for the largest
+            if not value.values:
+                what = "empty" if value.length == 0 else f"{value.length} x {TYPE_NAMES.get(value.element_type)}"
+                raise ModelFormatError(f"model file {str(path)!r}: GGUF metadata {key!r} is an unusable array ({what})")
+            value = max(value.values)
+        if isinstance(value, str | float):
+            raise ModelFormatError(f"model file {str(path)!r}: GGUF metadata {key!r} is {value!r}, not an integer")
+        return int(value)
 
-    arch = str(field("general.architecture"))
-    n_embd = int(field(f"{arch}.embedding_length"))
-    n_head = int(field(f"{arch}.attention.head_count"))
-    n_head_kv = int(field(f"{arch}.attention.head_count_kv", n_head))
-    key_length = int(field(f"{arch}.attention.key_length", n_embd // max(n_head, 1)))
-    value_length = int(field(f"{arch}.attention.value_length", key_length))
-    tokens = reader.get_field("tokenizer.ggml.tokens")
+    arch = fields.get("general.architecture")
+    if arch is None:
+        raise missing("general.architecture")
+    if not isinstance(arch, str):
+        raise ModelFormatError(f"model file {str(path)!r}: GGUF metadata 'general.architecture' is not a string")
+    n_embd = number(f"{arch}.embedding_length")
+    n_head = number(f"{arch}.attention.head_count")
+    n_head_kv = number(f"{arch}.attention.head_count_kv", n_head)
+    key_length = number(f"{arch}.attention.key_length", n_embd // max(n_head, 1))
+    value_length = number(f"{arch}.attention.value_length", key_length)
+    tokens = fields.get("tokenizer.ggml.tokens")
+    if tokens is not None and not (isinstance(tokens, GGUFArray) and tokens.element_type == STRING):
+        raise ModelFormatError(f"model file {str(path)!r}: GGUF metadata 'tokenizer.ggml.tokens' is not a string array")
     return ModelShape(
         architecture=arch,
-        n_layer=int(field(f"{arch}.block_count")),
+        n_layer=number(f"{arch}.block_count"),
         n_embd=n_embd,
         n_head=n_head,
         n_head_kv=n_head_kv,
         key_length=key_length,
         value_length=value_length,
-        n_vocab=len(tokens.data) if tokens is not None else 0,
+        n_vocab=tokens.length if tokens is not None else 0,
     )
 
 
