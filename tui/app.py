@@ -10,20 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tui.control import RunControl
 from tui.feed import EventFeed
 from tui.state import RunView
 from tui.widgets import DagPanel, EventLogPanel, HelpLine, PoolPanel, RunHeader, StreamPanel, ThroughputPanel
+from tui.widgets.eventlog import LogLines
+from tui.widgets.rowtable import RowTable
+from tui.widgets.throttle import COUNTER_HZ, CounterClock
 
 REFRESH_HZ = 10.0
 
@@ -43,8 +46,7 @@ Screen.-narrow StreamPanel, Screen.-narrow EventLogPanel {
 Screen.-narrow DagPanel:focus, Screen.-narrow PoolPanel:focus { border: none; border-top: solid $accent; }
 Screen.-narrow DagPanel { height: auto; max-height: 12; }
 Screen.-narrow PoolPanel { height: auto; max-height: 8; }
-Screen.-narrow ThroughputPanel { height: 5; }
-Screen.-narrow ThroughputPanel #tps { height: 1; }
+Screen.-narrow ThroughputPanel { max-height: 5; }
 Screen.-narrow StreamPanel { height: 5; }
 Screen.-narrow EventLogPanel { min-height: 3; }
 
@@ -62,9 +64,9 @@ class DashboardApp(App[int]):
 
     TITLE = "agentrt"
     CSS = CSS
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit_run", "quit"),
         Binding("ctrl+c", "quit_run", "quit", show=False, priority=True),
         Binding("c", "cancel_node", "cancel node"),
@@ -108,6 +110,8 @@ class DashboardApp(App[int]):
         self.producer_worker: Worker[Any] | None = None
         self.producer_error: BaseException | None = None
         self.refreshes = 0
+        self._counters = CounterClock(COUNTER_HZ)
+        self._redraw_pending = False
         self._quitting = False
 
     # --- layout ----------------------------------------------------------------------------------------------
@@ -128,6 +132,17 @@ class DashboardApp(App[int]):
         self.set_interval(1.0 / self.refresh_hz, self.refresh_panels, name="refresh")
         if self.producer is not None:
             self.producer_worker = self.run_worker(self.producer(), name="producer", exit_on_error=False)
+
+    def on_line_panel_resized(self) -> None:
+        # Panels cut what they show to their size (the token stream, the sparklines): redo it at the new size,
+        # once for however many panels resized together.
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self.call_after_refresh(self._redraw_all)
+
+    def _redraw_all(self) -> None:
+        self._redraw_pending = False
+        self.refresh_panels(force=True)
 
     # --- the refresh loop ------------------------------------------------------------------------------------
 
@@ -154,13 +169,15 @@ class DashboardApp(App[int]):
         header.update_view(self.view, now)
         dag = self.query_one(DagPanel)
         first_rows = not dag.row_count
-        # The header and the token stream follow every refresh; the tables, throughput and log redraw at most
-        # `COUNTER_HZ` times a second unless something changed state (a node, a lease, an error), and all of it
-        # when asked to or once the run has ended, so the final figures are exact.
+        # The header and the token stream follow every refresh; the tables, throughput and log redraw when the
+        # counters are due (`COUNTER_HZ`, all on the same refresh) or at once when something changed state (a
+        # node, a lease, an error), and all of it when asked to or once the run has ended, so the final figures
+        # are exact. Each panel repaints only the lines that changed (`LinePanel`).
         exact = force or self.view.status not in ("waiting", "running")
+        counters = self._counters.due(force=exact)
         for panel in (dag, self.query_one(PoolPanel), self.query_one(ThroughputPanel), self.query_one(EventLogPanel)):
             if panel.display:
-                panel.update_view(self.view, now, force=exact)
+                panel.update_view(self.view, now, counters=counters)
         stream = self.query_one(StreamPanel)
         if stream.selection is None and first_rows and dag.selected_node:
             stream.selection = ("node", dag.selected_node)
@@ -174,15 +191,16 @@ class DashboardApp(App[int]):
 
     # --- selection -------------------------------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, message: DataTable.RowHighlighted) -> None:
-        self._select_from(message.data_table)
+    @on(RowTable.Highlighted)
+    def _row_highlighted(self, message: RowTable.Highlighted) -> None:
+        if message.table.has_focus:  # a table getting its first rows in the background does not take the stream
+            self._select_from(message.table)
 
     def on_descendant_focus(self, event: Any) -> None:
-        if isinstance(event.widget, DataTable):
+        if isinstance(event.widget, RowTable):
             self._select_from(event.widget)
 
-    def _select_from(self, table: DataTable) -> None:
+    def _select_from(self, table: RowTable) -> None:
         stream = self.query_one(StreamPanel)
         if isinstance(table, DagPanel) and table.selected_node is not None:
             stream.selection = ("node", table.selected_node)
@@ -194,8 +212,10 @@ class DashboardApp(App[int]):
 
     def action_cursor(self, direction: str) -> None:
         focused = self.focused
-        if isinstance(focused, DataTable):
+        if isinstance(focused, RowTable):
             focused.action_cursor_down() if direction == "down" else focused.action_cursor_up()
+        elif isinstance(focused, LogLines):
+            focused.action_scroll(-1 if direction == "down" else 1)
 
     # --- panels and filter -----------------------------------------------------------------------------------
 
@@ -205,7 +225,7 @@ class DashboardApp(App[int]):
         if panel.has_class("-hidden"):
             return
         if isinstance(panel, (DagPanel, PoolPanel, ThroughputPanel, EventLogPanel)):
-            panel.update_view(self.view, self.now(), force=True)  # shown again: all of it, not just what is due
+            panel.update_view(self.view, self.now(), counters=True)  # shown again: all of it, not just what is due
         elif hasattr(panel, "update_view"):
             panel.update_view(self.view, self.now())
 
@@ -249,7 +269,7 @@ class DashboardApp(App[int]):
             return
         self._quitting = True
         if self.control is not None and not self.control.finished:
-            self.query_one(RunHeader).update("stopping the run and saving its state…")
+            self.query_one(RunHeader).say("stopping the run and saving its state…")
             await self.control.stop()
         self.refresh_panels(force=True)
         if self.screenshot_on_exit is not None:

@@ -19,7 +19,6 @@ from agentrt.errors import ConfigError, GraphRunError
 from agentrt.events import EventBus
 from agentrt.graph.handle import RunHandle
 from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
-
 from tui.app import DashboardApp
 from tui.feed import EventFeed
 

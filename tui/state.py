@@ -186,11 +186,18 @@ class RunView:
     def ordered_sequences(self) -> list[SequenceView]:
         return [self.sequences[k] for k in sorted(self.sequences)]
 
+    def streams_for_node(self, node_id: str) -> list[tuple[str, str]]:
+        """``(owner, text)`` of every sequence owner that belongs to ``node_id`` and generated text (map items
+        included), in the order they started."""
+        out = []
+        for owner, text in self.streams.items():
+            if split_owner(owner)[0] == node_id and (text := text.strip()):
+                out.append((owner, text))
+        return out
+
     def stream_for_node(self, node_id: str) -> str:
-        """The generated text of every sequence owner that belongs to ``node_id`` (map items included), one
-        owner's text after the other, each from a new line."""
-        parts = [text.strip() for owner, text in self.streams.items() if split_owner(owner)[0] == node_id]
-        return "\n".join(part for part in parts if part)[-STREAM_CHARS:]
+        """The generated text of every owner of ``node_id``, one after the other, each from a new line."""
+        return "\n".join(text for _, text in self.streams_for_node(node_id))[-STREAM_CHARS:]
 
     def stream_for_owner(self, owner: str | None) -> str:
         return self.streams.get(owner or "", "")

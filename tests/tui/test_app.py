@@ -10,7 +10,8 @@ from dashboard_helpers import events_until, screen_text
 from tui.app import DashboardApp
 from tui.feed import EventFeed
 from tui.widgets import DagPanel, EventLogPanel, PoolPanel, StreamPanel
-from tui.widgets.tables import CounterThrottle
+from tui.widgets.eventlog import LogLines
+from tui.widgets.throttle import CounterClock, StateWatch
 
 SIZES = [(80, 24), (160, 45)]
 
@@ -88,7 +89,7 @@ async def test_filter_and_toggles(research_events: list[dict[str, Any]]) -> None
         await pilot.pause()
         log = app.query_one(EventLogPanel)
         assert log.filter_text == "error"
-        lines = [line.text for line in log.query_one("RichLog").lines]  # type: ignore[attr-defined]
+        lines = log.query_one(LogLines).texts
         assert lines and all("error" in l.lower() or "failed" in l.lower() or "Error" in l for l in lines)
         assert any("bear.md" in l for l in lines)
         await pilot.press("escape")
@@ -147,14 +148,18 @@ async def test_cancel_without_control_only_warns(research_events: list[dict[str,
         assert any("cancel it where it runs" in n.message for n in app._notifications)
 
 
-def test_counter_throttle_redraws_on_change_or_when_due() -> None:
-    never_due = CounterThrottle(hz=1e-9)  # its interval is longer than any test
-    assert never_due.due(("a", "running"))  # the first time
-    assert not never_due.due(("a", "running"))  # only counters moved: wait
-    assert never_due.due(("a", "succeeded"))  # a state changed: now
-    assert never_due.due(("a", "succeeded"), force=True)
-    always_due = CounterThrottle(hz=1e9)
-    assert always_due.due(1) and always_due.due(1)
+def test_counters_come_due_on_the_clock_and_states_at_once() -> None:
+    never_due = CounterClock(hz=1e-9)  # its interval is longer than any test
+    assert never_due.due()  # the first time
+    assert not never_due.due()
+    assert never_due.due(force=True)
+    always_due = CounterClock(hz=1e9)
+    assert always_due.due() and always_due.due()
+    watch = StateWatch()
+    assert watch.due(("a", "running"), counters=False)  # the first time
+    assert not watch.due(("a", "running"), counters=False)  # only counters moved, and they are not due: wait
+    assert watch.due(("a", "running"), counters=True)
+    assert watch.due(("a", "succeeded"), counters=False)  # a state changed: now
 
 
 async def test_states_show_at_once_while_counters_wait_for_their_turn(research_events: list[dict[str, Any]]) -> None:
@@ -170,7 +175,7 @@ async def test_states_show_at_once_while_counters_wait_for_their_turn(research_e
         feed.extend(research_events[: first + 1])
         await pilot.pause(0.15)
         dag = app.query_one(DagPanel)
-        dag._throttle.interval = 3600.0  # counters alone never come due from here on
+        app._counters.interval = 3600.0  # counters alone never come due from here on
         shown = [str(cell) for cell in dag.get_row("plan")]
         assert shown[3] == "1" and "▶" in shown[0]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.state import RunView, split_owner
-
 from dashboard_helpers import events_until
+
+from tui.state import RunView, split_owner
 
 
 def folded(events: list[dict[str, Any]]) -> RunView:

@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import DataTable
-
 from tui.state import NodeView, RunView
+from tui.widgets.lines import Line, Span
+from tui.widgets.rowtable import Column, Row, RowTable
 from tui.widgets.style import NODE_STYLE, fmt_count, fmt_seconds
-from tui.widgets.tables import COUNTER_HZ, CounterThrottle, Row, sync_rows
+from tui.widgets.throttle import StateWatch
+
+COLUMNS = [
+    Column("node", "node"),
+    Column("agent", "agent"),
+    Column("time", "time", justify="right"),
+    Column("tok", "tok", justify="right"),
+    Column("items", "items"),
+]
 
 
-def _node_cell(node: NodeView) -> Text:
+def _node_cell(node: NodeView) -> Line:
     symbol, style = NODE_STYLE.get(node.state, ("?", "white"))
-    text = Text("  " * node.depth)
+    spans: list[Span] = [("  " * node.depth, "")]
     if node.depth:
-        text.append("└", style="grey42")
-    text.append(symbol, style=style)
-    text.append(" ")
-    text.append(node.id, style="bold" if node.state == "running" else "")
+        spans.append(("└", "grey42"))
+    spans += [(symbol, style), (" ", ""), (node.id, "bold" if node.state == "running" else "")]
     if node.dynamic:
-        text.append("+", style="cyan")
+        spans.append(("+", "cyan"))
     if node.attempt and node.attempt > 1:
-        text.append(f" #{node.attempt}", style="yellow")
-    return text
+        spans.append((f" #{node.attempt}", "yellow"))
+    return tuple(spans)
 
 
-def _items_cell(node: NodeView) -> Text:
+def _items_cell(node: NodeView) -> Line:
     if not node.is_map:
-        return Text("")
-    text = Text()
-    text.append(f"{node.map_done}✔", style="green")
+        return ()
+    spans: list[Span] = [(f"{node.map_done}✔", "green")]
     if node.map_failed:
-        text.append(f" {node.map_failed}✘", style="bold red")
-    text.append(f"/{node.map_total if node.map_total is not None else '?'}", style="")
-    return text
+        spans.append((f" {node.map_failed}✘", "bold red"))
+    spans.append((f"/{node.map_total if node.map_total is not None else '?'}", ""))
+    return tuple(spans)
 
 
-class DagPanel(DataTable):
+class DagPanel(RowTable):
     """The graph's nodes. Up/down selects a node; its token stream shows in the stream panel."""
 
     DEFAULT_CSS = """
@@ -45,30 +49,20 @@ class DagPanel(DataTable):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(COLUMNS, **kwargs)
         self.border_title = "graph"
-        self._shown: list[Row] = []
-        self._throttle = CounterThrottle(COUNTER_HZ)
-
-    def on_mount(self) -> None:
-        self.add_column("node", key="node")
-        self.add_column("agent", key="agent")
-        self.add_column("time", key="time")
-        self.add_column("tok", key="tok")
-        self.add_column("items", key="items")
+        self._watch = StateWatch()
 
     @property
     def selected_node(self) -> str | None:
-        if not self._shown or not 0 <= self.cursor_row < len(self._shown):
-            return None
-        return self._shown[self.cursor_row][0]
+        return self.cursor_key
 
-    def update_view(self, view: RunView, now: float, *, force: bool = False) -> None:
+    def update_view(self, view: RunView, now: float, *, counters: bool = True) -> None:
         nodes = view.ordered_nodes()
         # Redrawn at once when a node is added or changes state; its counters (time, tokens, map items done)
-        # when due.
+        # when the counters are due.
         shape = tuple((n.id, n.state, n.attempt, n.error) for n in nodes)
-        if not self._throttle.due(shape, force=force):
+        if not self._watch.due(shape, counters=counters):
             return
         rows: list[Row] = []
         for node in nodes:
@@ -79,13 +73,15 @@ class DagPanel(DataTable):
                     node.id,
                     (
                         _node_cell(node),
-                        Text(node.agent, style="grey70"),
-                        Text(fmt_seconds(elapsed), style=style, justify="right"),
-                        Text(fmt_count(node.tokens) if node.tokens else "-", justify="right"),
+                        ((node.agent, "grey70"),),
+                        ((fmt_seconds(elapsed), style),),
+                        ((fmt_count(node.tokens) if node.tokens else "-", ""),),
                         _items_cell(node),
                     ),
                 )
             )
-        self._shown = sync_rows(self, rows, self._shown)
+        self.set_rows(rows)
         counts = view.counts()
-        self.border_subtitle = f"{counts.get('succeeded', 0)}/{counts['total']}"
+        subtitle = f"{counts.get('succeeded', 0)}/{counts['total']}"
+        if subtitle != self.border_subtitle:  # setting it repaints the whole panel, even to the same text
+            self.border_subtitle = subtitle

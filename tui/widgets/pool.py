@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.widgets import DataTable
-
 from tui.state import RunView, SequenceView
+from tui.widgets.lines import Line
+from tui.widgets.rowtable import Column, Row, RowTable
 from tui.widgets.style import SEQ_STYLE, bar, fmt_count
-from tui.widgets.tables import COUNTER_HZ, CounterThrottle, Row, sync_rows
+from tui.widgets.throttle import StateWatch
 
 KV_BAR_WIDTH = 8
 # Longer owners (``summaries[12]/summariser``) end in "…", so that the table fits the 64 columns the wide layout
 # gives the pool.
 OWNER_WIDTH = 20
 
+COLUMNS = [
+    Column("seq", "#", justify="right"),
+    Column("owner", "owner", max_width=OWNER_WIDTH),
+    Column("state", "state"),
+    Column("tok", "tok", justify="right"),
+    Column("kv", "KV"),
+    Column("rate", "tok/s", justify="right"),
+]
 
-def _kv_cell(seq: SequenceView, n_ctx: int) -> Text:
+
+def _kv_cell(seq: SequenceView, n_ctx: int) -> Line:
     if n_ctx <= 0:
-        return Text(fmt_count(seq.kv_cells), justify="right")
+        return ((fmt_count(seq.kv_cells), ""),)
     fraction = seq.kv_cells / n_ctx
-    text = bar(fraction, KV_BAR_WIDTH)
-    text.append(f"{fraction * 100:4.0f}%")
-    return text
+    return (*bar(fraction, KV_BAR_WIDTH), (f"{fraction * 100:4.0f}%", ""))
 
 
-class PoolPanel(DataTable):
+class PoolPanel(RowTable):
     """The engine's sequences. Up/down selects one; its token stream shows in the stream panel."""
 
     DEFAULT_CSS = """
@@ -33,50 +39,40 @@ class PoolPanel(DataTable):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(COLUMNS, **kwargs)
         self.border_title = "sequences"
-        self._shown: list[Row] = []
-        self._throttle = CounterThrottle(COUNTER_HZ)
-
-    def on_mount(self) -> None:
-        self.add_column("#", key="seq")
-        self.add_column("owner", key="owner")
-        self.add_column("state", key="state")
-        self.add_column("tok", key="tok")
-        self.add_column("KV", key="kv")
-        self.add_column("tok/s", key="rate")
+        self._watch = StateWatch()
 
     @property
     def selected_sequence(self) -> int | None:
-        if not self._shown or not 0 <= self.cursor_row < len(self._shown):
-            return None
-        return int(self._shown[self.cursor_row][0])
+        key = self.cursor_key
+        return int(key) if key is not None else None
 
-    def update_view(self, view: RunView, now: float, *, force: bool = False) -> None:
+    def update_view(self, view: RunView, now: float, *, counters: bool = True) -> None:
         sequences = view.ordered_sequences()
         # Redrawn at once when a sequence changes hands; its state (prefill / decode, often shorter than a
-        # refresh), tokens, KV and rate when due.
-        if not self._throttle.due(tuple((s.seq, s.owner, s.leased) for s in sequences), force=force):
+        # refresh), tokens, KV and rate when the counters are due.
+        if not self._watch.due(tuple((s.seq, s.owner, s.leased) for s in sequences), counters=counters):
             return
         rows: list[Row] = []
         busy = 0
         for seq in sequences:
             busy += seq.state != "idle"
-            owner = Text(seq.owner or "-", style="" if seq.leased else "grey42")
-            owner.truncate(OWNER_WIDTH, overflow="ellipsis")
             rate = seq.rate(now)
             rows.append(
                 (
                     str(seq.seq),
                     (
-                        Text(str(seq.seq), justify="right"),
-                        owner,
-                        Text(seq.state, style=SEQ_STYLE.get(seq.state, "")),
-                        Text(fmt_count(seq.generated), justify="right"),
+                        ((str(seq.seq), ""),),
+                        ((seq.owner or "-", "" if seq.leased else "grey42"),),
+                        ((seq.state, SEQ_STYLE.get(seq.state, "")),),
+                        ((fmt_count(seq.generated), ""),),
                         _kv_cell(seq, view.n_ctx),
-                        Text(f"{rate:.0f}" if rate else "-", justify="right"),
+                        ((f"{rate:.0f}" if rate else "-", ""),),
                     ),
                 )
             )
-        self._shown = sync_rows(self, rows, self._shown)
-        self.border_subtitle = f"{busy}/{len(rows)} busy"
+        self.set_rows(rows)
+        subtitle = f"{busy}/{len(rows)} busy"
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle

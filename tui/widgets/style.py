@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 NODE_STYLE: dict[str, tuple[str, str]] = {
     "pending": ("·", "grey50"),
     "ready": ("○", "cyan"),
@@ -30,11 +28,6 @@ RUN_STYLE: dict[str, str] = {
 }
 
 
-def node_badge(state: str) -> Text:
-    symbol, style = NODE_STYLE.get(state, ("?", "white"))
-    return Text(symbol, style=style)
-
-
 def fmt_seconds(seconds: float | None, *, tenths: bool = True) -> str:
     """``12.3s``, ``4m05s``, ``1h02m``; without ``tenths`` whole seconds (``12s``), for clocks that tick."""
     if seconds is None:
@@ -56,14 +49,13 @@ def fmt_count(n: float) -> str:
     return f"{n:.0f}"
 
 
-def bar(fraction: float, width: int) -> Text:
-    """A horizontal bar of ``width`` cells, filled to ``fraction`` (0..1), green → yellow → red as it fills."""
+def bar(fraction: float, width: int) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A horizontal bar of ``width`` cells, filled to ``fraction`` (0..1), green → yellow → red as it fills:
+    two ``(text, style)`` spans, the filled part and the rest."""
     fraction = max(0.0, min(1.0, fraction))
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
     partial = " ▏▎▍▌▋▊▉"[part] if part and full < width else ""
     filled = "█" * full + partial
     style = "green" if fraction < 0.6 else "yellow" if fraction < 0.85 else "red"
-    text = Text(filled, style=style)
-    text.append(" " * (width - len(filled)), style="on grey23")
-    return text
+    return (filled, style), (" " * (width - len(filled)), "on grey23")

@@ -2,60 +2,95 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Sparkline, Static
+from collections.abc import Sequence
+
+from rich.color import Color, blend_rgb
 
 from tui.state import RunView
+from tui.widgets.lines import Line, LinePanel, Span
 from tui.widgets.style import fmt_count
-from tui.widgets.tables import COUNTER_HZ, CounterThrottle
+from tui.widgets.throttle import StateWatch
+
+BARS = " ▁▂▃▄▅▆▇█"
+LEVELS = len(BARS) - 1
 
 
-class ThroughputPanel(Vertical):
+def _ramp(low: str, high: str) -> list[str]:
+    """A style per bar height, from ``low`` for the lowest bars to ``high`` for full ones."""
+    a, b = Color.parse(low).get_truecolor(), Color.parse(high).get_truecolor()
+    return [blend_rgb(a, b, i / LEVELS).hex for i in range(LEVELS + 1)]
+
+
+TPS_COLORS = _ramp("#1b4f72", "#5dade2")
+OCCUPANCY_COLORS = _ramp("#1e5631", "#4caf50")
+
+
+def sparkline(values: Sequence[float], width: int, rows: int, colors: list[str], top: float | None = None) -> list[Line]:
+    """``values`` as bars ``rows`` lines tall (top line first), scaled to ``top`` (default: the largest value).
+
+    One cell per value while they fit; beyond that, each cell shows the largest of the values it covers.
+    """
+    if width <= 0 or rows <= 0:
+        return []
+    if len(values) > width:
+        step = len(values) / width
+        values = [max(values[int(i * step) : max(int(i * step) + 1, int((i + 1) * step))]) for i in range(width)]
+    peak = top if top is not None else max(values, default=0.0)
+    heights = [round(v / peak * LEVELS * rows) if peak > 0 else 0 for v in values]
+    heights = [max(h, 1) if v > 0 else h for h, v in zip(heights, values, strict=True)]  # non-zero stays visible
+    lines: list[Line] = []
+    for row in reversed(range(rows)):
+        spans: list[Span] = []
+        for h in heights:
+            fill = max(0, min(LEVELS, h - row * LEVELS))
+            spans.append((BARS[fill], colors[min(LEVELS, h // rows)]))  # the taller the bar, the brighter
+        lines.append(tuple(spans))
+    return lines
+
+
+class ThroughputPanel(LinePanel):
+    """A label and a sparkline for tokens/s (as tall as the panel allows), a label and one line for occupancy."""
+
     DEFAULT_CSS = """
     ThroughputPanel { border: round $panel-lighten-2; height: auto; padding: 0 1; }
-    ThroughputPanel Static { height: 1; }
-    ThroughputPanel #tps { height: 2; }
-    ThroughputPanel #occupancy > .sparkline--max-color { color: $success; }
-    ThroughputPanel #occupancy > .sparkline--min-color { color: $success 30%; }
     """
+    # Two labels, two rows of tokens/s and one of occupancy; with less height (max-height) one row of tokens/s.
+    LINES = 5
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.border_title = "throughput"
-        self._last: tuple[object, ...] | None = None
-        self._throttle = CounterThrottle(COUNTER_HZ)
+        self._watch = StateWatch()
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="tps-label")
-        yield Sparkline([], id="tps")
-        yield Static(id="occupancy-label")
-        yield Sparkline([], id="occupancy")
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return self.LINES
 
-    def update_view(self, view: RunView, now: float, *, force: bool = False) -> None:
+    def update_view(self, view: RunView, now: float, *, counters: bool = True) -> None:
+        # Everything here is a counter or a series: redrawn when the counters are due (or the run's state moved).
+        if not self._watch.due(view.status, counters=counters):
+            return
         series = list(view.throughput)
         occupancy = list(view.occupancy)
-        key = (len(series), series[-1:] and series[-1], view.steps, view.queue_depth)
-        # Everything here is a counter or a series: redrawn at most `COUNTER_HZ` times a second during a run.
-        if key == self._last or not self._throttle.due(view.status, force=force):
-            return
-        self._last = key
+        width = max(1, self.size.width or 40)
+        spark_rows = max(1, (self.size.height or 4) - 3)
         # The newest bucket is still filling while the run goes on: show the last complete second.
         current = series[-2] if view.status == "running" and len(series) > 1 else (series[-1] if series else 0.0)
-        peak = max(series, default=0.0)
-        label = Text()
-        label.append(f"{current:.0f}", style="bold")
         elapsed = view.elapsed_s(now)
         average = view.generated_tokens / elapsed if elapsed > 0 else 0.0
-        label.append(f" tok/s  avg {average:.0f}  peak {peak:.0f}  total {fmt_count(view.generated_tokens)}", style="grey70")
-        self.query_one("#tps-label", Static).update(label, layout=False)  # one line, fixed height
-        self.query_one("#tps", Sparkline).data = series or [0.0]
+        peak = max(series, default=0.0)
+        tps: Line = (
+            (f"{current:.0f}", "bold"),
+            (f" tok/s  avg {average:.0f}  peak {peak:.0f}  total {fmt_count(view.generated_tokens)}", "grey70"),
+        )
         occ_now = occupancy[-1] if occupancy else 0.0
-        occ = Text()
-        occ.append(f"batch {occ_now * 100:.0f}%", style="bold")
-        occ.append(f"  queue {view.queue_depth}  step {view.steps}", style="grey70")
+        occ: list[Span] = [(f"batch {occ_now * 100:.0f}%", "bold"), (f"  queue {view.queue_depth}  step {view.steps}", "grey70")]
         if view.batch_tokens:
-            occ.append(f"  {view.batch_tokens[-1]} tok/batch", style="grey70")
-        self.query_one("#occupancy-label", Static).update(occ, layout=False)
-        self.query_one("#occupancy", Sparkline).data = occupancy or [0.0]
+            occ.append((f"  {view.batch_tokens[-1]} tok/batch", "grey70"))
+        self.set_lines(
+            [
+                tps,
+                *sparkline(series or [0.0], width, spark_rows, TPS_COLORS),
+                tuple(occ),
+                *sparkline(occupancy or [0.0], width, 1, OCCUPANCY_COLORS, top=1.0),
+            ]
+        )
