@@ -32,6 +32,8 @@ EXIT_CODES = {"succeeded": 0, "failed": 1, "cancelled": 130}
 # `SCREENSHOT_ENV` set to a file name too, the last screen is saved there (SVG) as the dashboard closes.
 HEADLESS_ENV = "AGENTRT_TUI_HEADLESS"
 SCREENSHOT_ENV = "AGENTRT_TUI_SCREENSHOT"
+# With this set to ``1`` the dashboard, in a real terminal, leaves when the run ends (benchmarks, scripts).
+EXIT_ENV = "AGENTRT_TUI_EXIT_WHEN_FINISHED"
 
 
 class InProcessRun:
@@ -146,9 +148,12 @@ def headless_options(value: str | None, screenshot: str | None = None) -> dict[s
 def run_dashboard(launch: RunLaunch, **options: Any) -> int:
     """Run ``launch`` under the dashboard on a new event loop (what `agentrt run --tui` calls); the exit code.
 
-    Options are those of `run_dashboard_async`; `HEADLESS_ENV` in the environment adds headless ones.
+    Options are those of `run_dashboard_async`; `HEADLESS_ENV` in the environment adds headless ones, and
+    `EXIT_ENV` ``exit_when_finished``.
     """
     options = {**headless_options(os.environ.get(HEADLESS_ENV), os.environ.get(SCREENSHOT_ENV)), **options}
+    if os.environ.get(EXIT_ENV, "").strip() == "1":
+        options.setdefault("exit_when_finished", True)
     return asyncio.run(run_dashboard_async(launch, **options))
 
 

@@ -1,9 +1,10 @@
 """`agentrt bench dashboard GRAPH`: does the live dashboard slow the engine down?
 
 The same graph runs ``--runs`` times with plain ``agentrt run GRAPH`` and as many times with
-``agentrt run GRAPH --tui`` (the dashboard headless at ``--size``, so it renders every panel as it would in a
-terminal of that size, ~10 times a second, and takes every token event), each run in its own process with a fresh
-engine. The order alternates in ABBA pairs (off on, on off, ...) so that a slow drift of the machine's load
+``agentrt run GRAPH --tui``, each run in its own process with a fresh engine. With ``--terminal pty`` (the
+default) both run in a pseudo-terminal of ``--size`` that this process reads and discards, as a terminal would:
+the dashboard renders every panel ~10 times a second, takes every token event and writes its updates to the
+terminal. ``--terminal headless`` runs Textual's headless driver instead (everything but the terminal output). The order alternates in ABBA pairs (off on, on off, ...) so that a slow drift of the machine's load
 falls on both sides. A run's figure is the tokens it generated (the sum of ``request.finished``
 ``completion_tokens`` in its events.jsonl) over its time from ``run.started`` to ``run.finished``: engine loading
 and Textual's start-up are left out, everything the dashboard does while the graph runs is in. Printed: every
@@ -13,13 +14,17 @@ run, the median and the spread (min-max) of each side, and the ratio of the medi
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
+import pty
 import resource
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -31,8 +36,10 @@ from agentrt.errors import ConfigError
 # Read by `tui.runner` (`HEADLESS_ENV`): run the dashboard without a terminal, at this size, until the run ends.
 # Named here rather than imported: `agentrt` does not import the dashboard package.
 TUI_HEADLESS_ENV = "AGENTRT_TUI_HEADLESS"
+TUI_EXIT_ENV = "AGENTRT_TUI_EXIT_WHEN_FINISHED"  # `tui.runner.EXIT_ENV`: leave the dashboard when the run ends
 GOAL_RATIO = 0.95
 Mode = Literal["off", "on"]
+Terminal = Literal["pty", "headless"]
 
 
 class RunFigures(BaseModel):
@@ -56,11 +63,13 @@ class DashboardRun(BaseModel):
     tokens_per_s: float
     process_s: float  # the whole process: imports, engine load, run, close
     cpu_s: float  # the process's CPU time (user + system), all threads: the engine's, the dashboard's
+    terminal_bytes: int = 0  # what the process wrote to its terminal (pty only)
     run_dir: str
 
 
 class DashboardSummary(BaseModel):
     graph: str
+    terminal: Terminal = "pty"
     runs: list[DashboardRun]
     median_off: float
     median_on: float
@@ -101,8 +110,19 @@ def run_order(runs: int) -> list[Mode]:
     return order
 
 
+def parse_size(size: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in size.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size {size!r}: expected WIDTHxHEIGHT, e.g. 160x45") from None
+    if width < 20 or height < 5:
+        raise ConfigError(f"--size {size!r}: the terminal must be at least 20x5")
+    return width, height
+
+
 def run_once(
-    graph: Path, mode: Mode, index: int, run_dir: Path, *, inputs: list[str], size: str, extra: list[str]
+    graph: Path, mode: Mode, index: int, run_dir: Path, *, inputs: list[str], size: str, extra: list[str],
+    terminal: Terminal = "pty",
 ) -> DashboardRun:
     command = [sys.executable, "-m", "agentrt.cli", "run", str(graph), "--run-dir", str(run_dir)]
     for pair in inputs:
@@ -110,23 +130,60 @@ def run_once(
     command += extra
     env = dict(os.environ)
     env.pop(TUI_HEADLESS_ENV, None)
+    env.pop(TUI_EXIT_ENV, None)
     if mode == "on":
         command.append("--tui")
-        env[TUI_HEADLESS_ENV] = size
+        if terminal == "headless":
+            env[TUI_HEADLESS_ENV] = size
+        else:
+            env[TUI_EXIT_ENV] = "1"
     started = time.perf_counter()
     cpu_before = _children_cpu_s()
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if terminal == "pty":
+        returncode, output, written = run_in_pty(command, env, parse_size(size))
+    else:
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+        returncode, output, written = proc.returncode, proc.stderr, 0
     process_s = time.perf_counter() - started
     cpu_s = _children_cpu_s() - cpu_before
-    if proc.returncode != 0:
-        raise ConfigError(
-            f"dashboard {mode} run {index}: `{' '.join(command)}` exited {proc.returncode}:\n{proc.stderr[-2000:]}"
-        )
+    if returncode != 0:
+        raise ConfigError(f"dashboard {mode} run {index}: `{' '.join(command)}` exited {returncode}:\n{output[-2000:]}")
     figures = read_figures(run_dir)
     return DashboardRun(
         mode=mode, index=index, status=figures.status, tokens=figures.tokens, seconds=figures.seconds,
-        tokens_per_s=figures.tokens_per_s, process_s=process_s, cpu_s=cpu_s, run_dir=str(run_dir),
+        tokens_per_s=figures.tokens_per_s, process_s=process_s, cpu_s=cpu_s, terminal_bytes=written,
+        run_dir=str(run_dir),
     )
+
+
+def run_in_pty(command: list[str], env: dict[str, str], size: tuple[int, int]) -> tuple[int, str, int]:
+    """Run ``command`` with a pseudo-terminal of ``size`` (columns, rows) as its stdin, stdout and stderr,
+    reading and discarding what it writes as a terminal would. Returns the exit code, the output's last 4 KB
+    (for errors) and how many bytes it wrote."""
+    env = {**env, "TERM": env.get("TERM") or "xterm-256color", "COLORTERM": env.get("COLORTERM") or "truecolor"}
+    main_fd, child_fd = pty.openpty()
+    width, height = size
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            command, stdin=child_fd, stdout=child_fd, stderr=child_fd, env=env, start_new_session=True
+        )
+    finally:
+        os.close(child_fd)
+    written, tail = 0, b""
+    try:
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # EIO: the child side is closed, the process has exited
+                break
+            if not chunk:
+                break
+            written += len(chunk)
+            tail = (tail + chunk)[-4096:]
+    finally:
+        os.close(main_fd)
+    return proc.wait(), tail.decode("utf-8", "replace"), written
 
 
 def _children_cpu_s() -> float:
@@ -134,12 +191,12 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def summarise(graph: Path, runs: list[DashboardRun]) -> DashboardSummary:
+def summarise(graph: Path, runs: list[DashboardRun], terminal: Terminal = "pty") -> DashboardSummary:
     off = [r.tokens_per_s for r in runs if r.mode == "off"]
     on = [r.tokens_per_s for r in runs if r.mode == "on"]
     median_off, median_on = statistics.median(off), statistics.median(on)
     return DashboardSummary(
-        graph=str(graph), runs=runs, median_off=median_off, median_on=median_on,
+        graph=str(graph), terminal=terminal, runs=runs, median_off=median_off, median_on=median_on,
         spread_off=(min(off), max(off)), spread_on=(min(on), max(on)),
         ratio=median_on / median_off if median_off > 0 else 0.0,
         median_cpu_off=statistics.median(r.cpu_s for r in runs if r.mode == "off"),
@@ -156,6 +213,10 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-i", "--input", action="append", default=[], metavar="KEY=VALUE", help="a run input (repeat)")
     p.add_argument("--runs", type=int, default=3, help="runs on each side (default 3)")
     p.add_argument("--size", default="160x45", metavar="WxH", help="the dashboard's terminal size (default 160x45)")
+    p.add_argument(
+        "--terminal", choices=["pty", "headless"], default="pty",
+        help="run in a pseudo-terminal (default: what a user's terminal sees) or with Textual's headless driver",
+    )
     p.add_argument("--sequences", type=int, default=None, help="override the graph's sequence pool size")
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep the run directories under DIR")
     p.add_argument("--json", type=Path, default=None, help="write the summary (every run included) as JSON")
@@ -167,6 +228,7 @@ def _main(args: argparse.Namespace) -> int:
         raise ConfigError(f"--runs {args.runs}: at least 1")
     if not args.graph.is_file():
         raise ConfigError(f"{args.graph}: no such graph file")
+    parse_size(args.size)
     extra = ["--sequences", str(args.sequences)] if args.sequences else []
     with tempfile.TemporaryDirectory(prefix="agentrt-bench-dashboard-") as scratch:
         base = args.keep or Path(scratch)
@@ -174,15 +236,17 @@ def _main(args: argparse.Namespace) -> int:
         runs: list[DashboardRun] = []
         for index, mode in enumerate(run_order(args.runs)):
             run = run_once(
-                args.graph, mode, index, base / f"{index:02d}-{mode}", inputs=args.input, size=args.size, extra=extra
+                args.graph, mode, index, base / f"{index:02d}-{mode}", inputs=args.input, size=args.size, extra=extra,
+                terminal=args.terminal,
             )
             runs.append(run)
             print(
                 f"run {index:2d}  dashboard {mode:<3}  {run.tokens:5d} tokens in {run.seconds:6.2f}s  "
-                f"{run.tokens_per_s:7.2f} tok/s  ({run.status}, process {run.process_s:.1f}s, cpu {run.cpu_s:.1f}s)",
+                f"{run.tokens_per_s:7.2f} tok/s  ({run.status}, process {run.process_s:.1f}s, cpu {run.cpu_s:.1f}s"
+                + (f", {run.terminal_bytes / 1024:.0f} KiB to the terminal" if run.terminal_bytes else "") + ")",
                 flush=True,
             )
-    summary = summarise(args.graph, runs)
+    summary = summarise(args.graph, runs, args.terminal)
     print(
         f"\ndashboard off: median {summary.median_off:.2f} tok/s "
         f"(min {summary.spread_off[0]:.2f}, max {summary.spread_off[1]:.2f}), cpu {summary.median_cpu_off:.1f}s\n"

@@ -4,15 +4,20 @@ argument checks. (The measurement itself runs the real CLI several times: see tu
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from agentrt.bench.dashboard import (
+    TUI_EXIT_ENV,
     TUI_HEADLESS_ENV,
     DashboardRun,
     figures_from_events,
+    parse_size,
     read_figures,
+    run_in_pty,
     run_order,
     summarise,
 )
@@ -67,10 +72,27 @@ def test_summary_compares_the_medians() -> None:
     assert summary.median_cpu_off == summary.median_cpu_on == 20.0
 
 
-def test_the_dashboard_reads_the_same_variable() -> None:
-    from tui.runner import HEADLESS_ENV
+def test_the_dashboard_reads_the_same_variables() -> None:
+    from tui.runner import EXIT_ENV, HEADLESS_ENV
 
     assert TUI_HEADLESS_ENV == HEADLESS_ENV
+    assert TUI_EXIT_ENV == EXIT_ENV
+
+
+def test_a_pty_run_sees_a_terminal_of_the_size_asked_for() -> None:
+    script = "import os, sys; print(sys.stdout.isatty(), os.get_terminal_size()); sys.exit(3)"
+    code, output, written = run_in_pty([sys.executable, "-c", script], dict(os.environ), (123, 45))
+    assert code == 3
+    assert "True os.terminal_size(columns=123, lines=45)" in output
+    assert written == len(output.encode())
+
+
+def test_sizes_are_checked() -> None:
+    assert parse_size("160x45") == (160, 45)
+    with pytest.raises(ConfigError, match="expected WIDTHxHEIGHT"):
+        parse_size("big")
+    with pytest.raises(ConfigError, match="at least 20x5"):
+        parse_size("10x3")
 
 
 def test_bad_arguments_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
