@@ -23,8 +23,10 @@ import structlog
 Event = dict[str, Any]
 Subscriber = Callable[[Event], None]
 
-# High-volume events that are only produced when somebody listens for them (see `EventBus.wants`).
+# High-volume events that are only produced when somebody listens for them (see `EventBus.wants`): one per
+# generated token, and a request's text coalesced to a few events a second (`agentrt.engine.text_events`).
 TOKEN_EVENT = "request.token"
+TEXT_EVENT = "request.text"
 
 _stdlib_log = logging.getLogger("agentrt.events")
 
@@ -52,12 +54,17 @@ def _as_kwargs(_logger: Any, _method: str, event: Event) -> Event:
     return event
 
 
+def _takes(kinds: frozenset[str] | None, exclude: frozenset[str], event: str) -> bool:
+    return event in kinds if kinds is not None else event not in exclude
+
+
 class EventBus:
     """Thread-safe fan-out of structlog events to subscribers."""
 
     def __init__(self, *, forward_to_logging: bool = True) -> None:
         self._lock = threading.Lock()
-        self._subscribers: list[tuple[Subscriber, frozenset[str] | None]] = []
+        # (callback, the events it takes (None: all), the events it does not take when it takes all)
+        self._subscribers: list[tuple[Subscriber, frozenset[str] | None, frozenset[str]]] = []
         self._forward = forward_to_logging
         self.logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
             _FanOut(self._deliver),
@@ -80,7 +87,7 @@ class EventBus:
         """Whether any subscriber takes ``event``: lets hot paths skip building events nobody reads."""
         with self._lock:
             subs = list(self._subscribers)
-        return any(kinds is None or event in kinds for _, kinds in subs) or (
+        return any(_takes(kinds, exclude, event) for _, kinds, exclude in subs) or (
             self._forward and _stdlib_log.isEnabledFor(logging.DEBUG)
         )
 
@@ -88,8 +95,8 @@ class EventBus:
         with self._lock:
             subs = list(self._subscribers)
         name = event.get("event", "")
-        for callback, kinds in subs:
-            if kinds is None or name in kinds:
+        for callback, kinds, exclude in subs:
+            if _takes(kinds, exclude, name):
                 try:
                     callback(event)
                 except Exception:  # a broken reader must never break the engine or a run
@@ -99,9 +106,12 @@ class EventBus:
 
     # --- consuming ------------------------------------------------------------------------------------------
 
-    def subscribe(self, callback: Subscriber, *, kinds: Iterable[str] | None = None) -> Callable[[], None]:
-        """Call ``callback(event)`` for every event (or only those named in ``kinds``). Returns an unsubscribe."""
-        entry = (callback, frozenset(kinds) if kinds is not None else None)
+    def subscribe(
+        self, callback: Subscriber, *, kinds: Iterable[str] | None = None, exclude: Iterable[str] = ()
+    ) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event but those in ``exclude`` (or only those named in ``kinds``).
+        Returns an unsubscribe."""
+        entry = (callback, frozenset(kinds) if kinds is not None else None, frozenset(exclude))
         with self._lock:
             self._subscribers.append(entry)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentrt.errors import ConfigError, GraphRunError
-from agentrt.events import EventBus
+from agentrt.events import TOKEN_EVENT, EventBus
 from agentrt.graph.handle import RunHandle
 from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
 from tui.app import DashboardApp
@@ -109,7 +109,9 @@ def build_dashboard(
     """The app wired to an in-process run, not started (tests drive it with ``app.run_test()``)."""
     bus = EventBus(forward_to_logging=False)
     feed = EventFeed()
-    bus.subscribe(feed.push)
+    # The text as `request.text` (a few events a second per request, as a watched run's events.jsonl has it), not
+    # one event per token: the dashboard draws 10 times a second, and the engine builds no per-token events.
+    bus.subscribe(feed.push, exclude={TOKEN_EVENT})
     control = InProcessRun(launch, bus, engine_factory=engine_factory)
     app = DashboardApp(
         feed,

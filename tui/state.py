@@ -22,10 +22,11 @@ FINAL_NODE_STATES = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 SERIES_SECONDS = 120
 # How many engine steps of batch occupancy are kept.
 STEP_HISTORY = 240
-# Window for a sequence's live tokens/s, from its request.token events.
+# Window for a sequence's live tokens/s, from its request.token / request.text events.
 RATE_WINDOW_S = 2.0
 LOG_LIMIT = 2000
 STREAM_CHARS = 4000
+STREAM_EVENTS = frozenset({"request.token", "request.text"})
 
 _ITEM_SUFFIX = re.compile(r"\[(\d+)\]$")
 
@@ -92,7 +93,7 @@ class SequenceView:
     generated: int = 0  # tokens generated for the current owner (since the lease)
     total_generated: int = 0
     request: str | None = None
-    streamed: int = 0  # tokens of the current request already counted from request.token events
+    streamed: int = 0  # tokens of the current request already counted from request.token / request.text events
     token_times: deque[float] = field(default_factory=lambda: deque(maxlen=512))
     last_rate: float = 0.0  # tokens/s of the last finished request (used when no token events come)
     last_activity_ts: float | None = None
@@ -220,7 +221,7 @@ class RunView:
         handler = _HANDLERS.get(name)
         if handler is not None:
             handler(self, event)
-        if name != "request.token":  # tokens go to the stream panel, not the log
+        if name not in STREAM_EVENTS:  # generated text goes to the stream panel, not the log
             self._log(event, name)
 
     def _ts(self, event: Event) -> float:
@@ -466,19 +467,29 @@ def _on_request_started(view: RunView, event: Event) -> None:
 
 
 def _on_request_token(view: RunView, event: Event) -> None:
+    _on_generated(view, event, 1)
+
+
+def _on_request_text(view: RunView, event: Event) -> None:
+    """The text of several tokens at once (what a run directory's events.jsonl carries instead of tokens)."""
+    tokens = event.get("tokens")
+    _on_generated(view, event, tokens if isinstance(tokens, int) and tokens >= 0 else 0)
+
+
+def _on_generated(view: RunView, event: Event, tokens: int) -> None:
     seq = view._sequence(event)
     owner = event.get("owner") or (seq.owner if seq else None)
     ts = view._ts(event)
     if seq is not None:
-        seq.generated += 1
-        seq.total_generated += 1
-        seq.token_times.append(ts)
+        seq.generated += tokens
+        seq.total_generated += tokens
+        seq.token_times.extend([ts] * tokens)
         seq.last_activity_ts = ts
-        seq.streamed += 1
+        seq.streamed += tokens
     text = event.get("text")
     if isinstance(text, str) and owner:
         view.streams[owner] = (view.streams.get(owner, "") + text)[-STREAM_CHARS:]
-    view._count_tokens(owner, 1)
+    view._count_tokens(owner, tokens)
 
 
 def _on_request_finished(view: RunView, event: Event) -> None:
@@ -487,7 +498,7 @@ def _on_request_finished(view: RunView, event: Event) -> None:
     completion = int(event.get("completion_tokens") or 0)
     streamed = 0
     if seq is not None:
-        # Tokens already counted one by one from request.token events are not counted twice.
+        # Tokens already counted from request.token / request.text events are not counted twice.
         streamed, seq.streamed = seq.streamed, 0
         extra = max(0, completion - streamed)
         seq.generated += extra
@@ -529,6 +540,7 @@ _HANDLERS = {
     "seq.state": _on_seq_state,
     "request.started": _on_request_started,
     "request.token": _on_request_token,
+    "request.text": _on_request_text,
     "request.finished": _on_request_finished,
     "request.failed": _on_request_failed,
 }

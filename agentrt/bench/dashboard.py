@@ -3,9 +3,10 @@
 The same graph runs ``--runs`` times with plain ``agentrt run GRAPH`` and as many times with
 ``agentrt run GRAPH --tui``, each run in its own process with a fresh engine. With ``--terminal pty`` (the
 default) both run in a pseudo-terminal of ``--size`` that this process reads and discards, as a terminal would:
-the dashboard renders every panel ~10 times a second, takes every token event and writes its updates to the
-terminal. ``--terminal headless`` runs Textual's headless driver instead (everything but the terminal output). The order alternates in ABBA pairs (off on, on off, ...) so that a slow drift of the machine's load
-falls on both sides. A run's figure is the tokens it generated (the sum of ``request.finished``
+the dashboard renders every panel ~10 times a second, takes every event (the text as ``request.text``, a few a
+second per sequence) and writes its updates to the terminal. ``--terminal headless`` runs Textual's headless
+driver instead (everything but the terminal output). The order alternates in ABBA pairs (off on, on off, ...)
+so that a slow drift of the machine's load falls on both sides. A run's figure is the tokens it generated (the sum of ``request.finished``
 ``completion_tokens`` in its events.jsonl) over its time from ``run.started`` to ``run.finished``: engine loading
 and Textual's start-up are left out, everything the dashboard does while the graph runs is in. Printed: every
 run, the median and the spread (min-max) of each side, and the ratio of the medians (goal: at least 0.95).

@@ -31,8 +31,9 @@ from agentrt.engine.llama_model import LlamaModel
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
 from agentrt.engine.text_stream import TextStream
+from agentrt.engine.text_events import TextEvents
 from agentrt.errors import ContextOverflowError, EngineClosedError, EngineError
-from agentrt.events import TOKEN_EVENT, EventBus
+from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
 
 # Copy another sequence's KV prefix only when it saves at least this many prefill tokens (a cross-stream copy
 # moves the whole stream buffer, so tiny overlaps are not worth it).
@@ -73,6 +74,7 @@ class Job:
     # grammar pass over a 49k-262k vocabulary costs milliseconds per token).
     greedy_grammar: bool = False
     text: TextStream | None = None
+    text_events: TextEvents | None = None  # only while somebody reads `request.text`
     generated: int = 0
     pending_token: int | None = None  # sampled, not yet in the KV cache: decoded in the next step
     admitted_at: float = 0.0
@@ -245,6 +247,8 @@ class StepLoop:
         job.prefill_pos = reuse
         job.text = TextStream(job.request.stop)
         job.admitted_at = time.perf_counter()
+        if self.events.wants(TEXT_EVENT):
+            job.text_events = TextEvents(self.events, request=job.id, seq=job.seq, owner=job.owner, now=job.admitted_at)
         slot.job = job
         self.jobs[job.id] = job
         self.counters.cached_tokens += reuse - job.n_shared
@@ -439,6 +443,8 @@ class StepLoop:
             self._post(job.delivery.token, TokenChunk(text=text, token_id=token, index=index))
         if self.events.wants(TOKEN_EVENT):
             self.events.emit(TOKEN_EVENT, request=job.id, seq=job.seq, owner=job.owner, text=text, index=index)
+        if job.text_events is not None:
+            job.text_events.add(text, now)
         if job.text.stopped:
             self._finish(job, "stop")
         elif job.generated >= job.request.max_tokens:
@@ -452,6 +458,9 @@ class StepLoop:
         if tail and job.want_tokens:
             self._post(job.delivery.token, TokenChunk(text=tail, token_id=-1, index=job.generated))
         now = time.perf_counter()
+        if job.text_events is not None:  # the rest of the text, before request.finished
+            job.text_events.add(tail, now, tokens=0)
+            job.text_events.flush(now)
         first = job.first_token_at or now
         timings = Timings(
             queued_ms=(job.admitted_at - job.submitted_at) * 1e3,

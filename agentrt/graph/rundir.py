@@ -30,12 +30,13 @@ GRAPH_FILE = "graph.yaml"
 WORKSPACE = "workspace"
 
 # Every event of docs/events.md except per-token events: subscribing to those would make the engine produce
-# them for every token of every sequence (see `EventBus.wants`), and the log would be mostly tokens.
+# them for every token of every sequence (see `EventBus.wants`), and the log would be mostly tokens. The text
+# comes coalesced instead (`request.text`, a few per second per request), so that `agentrt watch` shows it.
 LOGGED_EVENTS = frozenset(
     {
         "engine.loading", "engine.memory_plan", "engine.ready", "engine.step", "engine.closed",
         "seq.acquired", "seq.released", "seq.state",
-        "request.started", "request.finished", "request.failed",
+        "request.started", "request.text", "request.finished", "request.failed",
         "run.started", "node.state", "node.output", "map.item", "graph.expanded", "run.finished",
         "agent.step", "tool.called",
     }

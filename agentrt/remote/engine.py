@@ -30,8 +30,9 @@ from pydantic import BaseModel, ValidationError
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine
 from agentrt.engine.pool import SequencePool
 from agentrt.engine.request import GenerationRequest, GenerationResult, Timings, TokenChunk
+from agentrt.engine.text_events import TextEvents
 from agentrt.errors import ConfigError, EngineClosedError, EngineError, describe_validation_error
-from agentrt.events import TOKEN_EVENT, EventBus
+from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
 from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
 from agentrt.remote.endpoint import Endpoint, EndpointStats
 from agentrt.remote.errors import EndpointError
@@ -273,6 +274,11 @@ class RemoteEngine(LeasingEngine):
         queued = time.perf_counter()
         delivered: list[str] = []  # text already handed to the caller; a replay after a failover must match it
         lost: list[str] = []  # endpoints that went down under this request
+        # One for the whole request: after a failover the stream goes on where the delivered text ended.
+        text_events = (
+            TextEvents(self._events, request=request_id, seq=sequence.id, owner=sequence.owner, now=queued)
+            if self._events.wants(TEXT_EVENT) else None
+        )
         attempt = 0
         while True:
             endpoint = await self._take_slot(sequence)
@@ -299,9 +305,13 @@ class RemoteEngine(LeasingEngine):
                             if self._events.wants(TOKEN_EVENT):
                                 self._events.emit(TOKEN_EVENT, request=request_id, seq=sequence.id,
                                                   owner=sequence.owner, text=piece, index=len(delivered) - 1)
+                            if text_events is not None:
+                                text_events.add(piece, time.perf_counter())
                             if stream:
                                 yield TokenChunk(text=piece, token_id=-1, index=len(delivered) - 1)
                     text, completion = "".join(delivered), usage.completion_tokens or len(delivered)
+                    if text_events is not None:
+                        text_events.flush(time.perf_counter())
                 else:
                     answer = await endpoint.post_json(path, body)
                     usage.update(answer)
@@ -309,6 +319,9 @@ class RemoteEngine(LeasingEngine):
                     reason, first_at = choices[0].get("finish_reason"), None
                     text = choice_text(choices[0], delta=False)
                     completion = usage.completion_tokens or 0
+                    if text_events is not None:  # not streamed: the whole text at once
+                        text_events.add(text, time.perf_counter(), tokens=completion)
+                        text_events.flush(time.perf_counter())
             except EndpointError as exc:
                 endpoint.failures += 1
                 if exc.endpoint_down:

@@ -128,3 +128,25 @@ async def test_length_limit(engine: Engine, max_tokens: int) -> None:
     result = await engine.complete("Once upon a time", max_tokens=max_tokens, ignore_eos=True)
     assert result.completion_tokens == max_tokens
     assert result.finish_reason == "length"
+
+
+async def test_text_events_carry_the_whole_text_a_few_at_a_time(engine: Engine) -> None:
+    events: list[dict] = []
+    unsubscribe = engine.events.subscribe(events.append, kinds={"request.text", "request.finished"})
+    try:
+        assert not engine.events.wants("request.token")  # text subscribers make the engine build no token events
+        results = await asyncio.gather(
+            engine.complete("1, 2, 3, 4, 5, 6, 7", max_tokens=40, stop=[", 19"], ignore_eos=True),
+            engine.complete("The alphabet: a, b, c,", max_tokens=30, ignore_eos=True),
+        )
+    finally:
+        unsubscribe()
+    for result in results:
+        request = next(e["request"] for e in events if e["event"] == "request.finished" and e["seq"] == result.seq_id)
+        mine = [e for e in events if e["request"] == request]
+        chunks = [e for e in mine if e["event"] == "request.text"]
+        assert mine[-1]["event"] == "request.finished"  # all of the text comes first
+        assert "".join(e["text"] for e in chunks) == result.text  # a stop string's text is never sent
+        assert sum(e["tokens"] for e in chunks) == result.completion_tokens
+        assert [e["index"] for e in chunks] == [sum(c["tokens"] for c in chunks[:i]) for i in range(len(chunks))]
+        assert len(chunks) < result.completion_tokens  # coalesced, not one per token

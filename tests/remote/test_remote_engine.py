@@ -39,7 +39,7 @@ async def _engine(urls: list[str | EndpointConfig], events: EventBus, **settings
 
 async def test_chat_stream_and_events_on_one_server(server_a: LlamaServer) -> None:
     bus = EventBus(forward_to_logging=False)
-    seen = Events(bus, kinds={"seq.acquired", "seq.released", "request.started", "request.finished"})
+    seen = Events(bus, kinds={"seq.acquired", "seq.released", "request.started", "request.text", "request.finished"})
     engine = await _engine([server_a.url], bus, concurrency=2)
     assert isinstance(engine, EngineProtocol) and engine.pool_size == 2
     async with engine.sequence(owner="node/agent") as seq:
@@ -58,6 +58,9 @@ async def test_chat_stream_and_events_on_one_server(server_a: LlamaServer) -> No
     finished = seen.named("request.finished")
     assert len(finished) == 2 and {e["endpoint"] for e in finished} == {server_a.url}
     assert {e["owner"] for e in seen.named("seq.acquired")} == {"node/agent"} and seen.named("seq.released")
+    # Each request's text as `request.text` too (what a run directory logs): streamed or not, all of it.
+    for request, answer in zip(sorted({e["request"] for e in finished}), (result, streamed.result), strict=True):
+        assert "".join(e["text"] for e in seen.named("request.text") if e["request"] == request) == answer.text
     assert stats.requests == 2 and stats.endpoints[0].kind == "llama-cpp-python" and stats.endpoints[0].in_flight == 0
 
 

@@ -50,7 +50,13 @@ def test_real_graph_with_tui_headless_runs_to_completion(tmp_path: Path) -> None
     names = [e["event"] for e in events]
     assert names.index("engine.loading") < names.index("engine.ready") < names.index("run.started")  # logged too
     assert [e["status"] for e in events if e["event"] == "run.finished"] == ["succeeded"]
-    assert sum(e["completion_tokens"] for e in events if e["event"] == "request.finished") > 0
+    finished = [e for e in events if e["event"] == "request.finished"]
+    assert sum(e["completion_tokens"] for e in finished) > 0
+    # The text is in the log too, coalesced (what `agentrt watch` shows from another process), never per token.
+    texts = [e for e in events if e["event"] == "request.text"]
+    assert "request.token" not in names
+    assert sum(e["tokens"] for e in texts) == sum(e["completion_tokens"] for e in finished)
+    assert len(texts) < sum(e["completion_tokens"] for e in finished)
 
     # The dashboard saw the whole run: its last screen, saved as it closed, shows every node done.
     screen = svg_text(tmp_path / "last.svg")

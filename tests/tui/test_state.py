@@ -88,3 +88,20 @@ def test_unknown_and_dynamic_nodes() -> None:
     ]
     assert view.nodes["ghost"].elapsed_s(10.0) == 7.0
     assert view.log[-1].event == "something.new"
+
+
+def test_text_events_feed_the_stream_and_counters_like_tokens() -> None:
+    owner = "fetch[1]/executor"
+    events: list[dict[str, Any]] = [
+        {"ts": 1.0, "event": "run.started", "graph": "g.yaml", "nodes": [{"id": "fetch", "agent": "executor", "needs": [], "kind": "map"}]},
+        {"ts": 1.0, "event": "seq.acquired", "seq": 0, "owner": owner},
+        {"ts": 1.1, "event": "request.started", "request": 3, "seq": 0, "owner": owner, "prompt_tokens": 5},
+        {"ts": 1.2, "event": "request.text", "request": 3, "seq": 0, "owner": owner, "text": "Hello", "tokens": 2, "index": 0},
+        {"ts": 1.3, "event": "request.text", "request": 3, "seq": 0, "owner": owner, "text": " world", "tokens": 3, "index": 2},
+        {"ts": 1.4, "event": "request.finished", "request": 3, "seq": 0, "owner": owner, "completion_tokens": 5, "decode_ms": 200.0},
+    ]
+    view = folded(events)
+    assert view.stream_for_owner(owner) == "Hello world"
+    assert view.sequences[0].generated == 5  # counted from the text events, not again at request.finished
+    assert view.nodes["fetch"].tokens == 5
+    assert not [entry for entry in view.log if entry.event == "request.text"]  # the stream panel's, not the log's
