@@ -9,7 +9,9 @@ driver instead (everything but the terminal output). The order alternates in ABB
 so that a slow drift of the machine's load falls on both sides. A run's figure is the tokens it generated (the sum of ``request.finished``
 ``completion_tokens`` in its events.jsonl) over its time from ``run.started`` to ``run.finished``: engine loading
 and Textual's start-up are left out, everything the dashboard does while the graph runs is in. Printed: every
-run, the median and the spread (min-max) of each side, and the ratio of the medians (goal: at least 0.95).
+run, the median and the spread (min-max) of each side, the ratio of the medians, and the median of the ratios
+of each off/on pair of neighbouring runs (a drift of the machine's speed during the benchmark moves both runs of
+a pair alike, and the medians of the two sides apart). Goal: at least 0.95.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class DashboardSummary(BaseModel):
     spread_off: tuple[float, float]
     spread_on: tuple[float, float]
     ratio: float  # median_on / median_off
+    paired_ratios: list[float] = []  # on / off of each ABBA pair of neighbouring runs
+    paired_ratio: float = 0.0  # their median
     median_cpu_off: float  # process CPU seconds
     median_cpu_on: float
 
@@ -192,14 +196,27 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def pair_ratios(runs: list[DashboardRun]) -> list[float]:
+    """on / off tokens/s of each pair of neighbouring runs (0-1, 2-3, ...: one of each side, see `run_order`)."""
+    ratios = []
+    for first, second in zip(runs[::2], runs[1::2], strict=False):
+        on, off = (first, second) if first.mode == "on" else (second, first)
+        if on.mode == "on" and off.mode == "off" and off.tokens_per_s > 0:
+            ratios.append(on.tokens_per_s / off.tokens_per_s)
+    return ratios
+
+
 def summarise(graph: Path, runs: list[DashboardRun], terminal: Terminal = "pty") -> DashboardSummary:
     off = [r.tokens_per_s for r in runs if r.mode == "off"]
     on = [r.tokens_per_s for r in runs if r.mode == "on"]
     median_off, median_on = statistics.median(off), statistics.median(on)
+    paired = pair_ratios(runs)
     return DashboardSummary(
         graph=str(graph), terminal=terminal, runs=runs, median_off=median_off, median_on=median_on,
         spread_off=(min(off), max(off)), spread_on=(min(on), max(on)),
         ratio=median_on / median_off if median_off > 0 else 0.0,
+        paired_ratios=paired,
+        paired_ratio=statistics.median(paired) if paired else 0.0,
         median_cpu_off=statistics.median(r.cpu_s for r in runs if r.mode == "off"),
         median_cpu_on=statistics.median(r.cpu_s for r in runs if r.mode == "on"),
     )
@@ -253,7 +270,9 @@ def _main(args: argparse.Namespace) -> int:
         f"(min {summary.spread_off[0]:.2f}, max {summary.spread_off[1]:.2f}), cpu {summary.median_cpu_off:.1f}s\n"
         f"dashboard on:  median {summary.median_on:.2f} tok/s "
         f"(min {summary.spread_on[0]:.2f}, max {summary.spread_on[1]:.2f}), cpu {summary.median_cpu_on:.1f}s\n"
-        f"on/off: {summary.ratio:.3f} (goal >= {GOAL_RATIO})"
+        f"on/off: {summary.ratio:.3f} (ratio of the medians); {summary.paired_ratio:.3f} (median of the "
+        f"{len(summary.paired_ratios)} pairs: {', '.join(f'{r:.3f}' for r in summary.paired_ratios)}); "
+        f"goal >= {GOAL_RATIO}"
     )
     if args.json:
         args.json.write_text(summary.model_dump_json(indent=2), encoding="utf-8")

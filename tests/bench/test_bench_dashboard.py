@@ -69,6 +69,9 @@ def test_summary_compares_the_medians() -> None:
     assert (summary.median_off, summary.median_on) == (100.0, 96.0)
     assert summary.spread_off == (80.0, 104.0) and summary.spread_on == (90.0, 99.0)
     assert summary.ratio == pytest.approx(0.96)
+    # pairs (0 off, 1 on), (2 on, 3 off), (4 off, 5 on): 0.96, 90/104, 99/80
+    assert summary.paired_ratios == pytest.approx([0.96, 90 / 104, 99 / 80])
+    assert summary.paired_ratio == pytest.approx(0.96)
     assert summary.median_cpu_off == summary.median_cpu_on == 20.0
 
 
