@@ -39,6 +39,8 @@ LOGGED_EVENTS = frozenset(
         "request.started", "request.text", "request.finished", "request.failed",
         "run.started", "node.state", "node.output", "map.item", "graph.expanded", "run.finished",
         "agent.step", "tool.called",
+        # remote engines and Ray scale-out (docs/scale-out.md)
+        "request.retry", "endpoint.state", "ray.actor_started", "ray.actor_lost", "ray.call_moved", "ray.closed",
     }
 ) - {TOKEN_EVENT}
 
