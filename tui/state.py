@@ -196,10 +196,6 @@ class RunView:
                 out.append((owner, text))
         return out
 
-    def stream_for_node(self, node_id: str) -> str:
-        """The generated text of every owner of ``node_id``, one after the other, each from a new line."""
-        return "\n".join(text for _, text in self.streams_for_node(node_id))[-STREAM_CHARS:]
-
     def stream_for_owner(self, owner: str | None) -> str:
         return self.streams.get(owner or "", "")
 

@@ -63,7 +63,7 @@ def test_mid_run_pool_and_map(research_events: list[dict[str, Any]]) -> None:
     assert all(seq.kv_cells > 0 for seq in view.sequences.values())
     assert view.sequences[0].rate(view.now()) > 0
     assert view.occupancy[-1] == 1.0
-    assert view.stream_for_node("fetch").strip()
+    assert view.streams_for_node("fetch")  # owners with text only
 
 
 def test_errors_are_collected_with_their_message(research_events: list[dict[str, Any]]) -> None:

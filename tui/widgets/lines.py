@@ -17,7 +17,6 @@ from typing import Any, Self
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -39,11 +38,6 @@ def line_text(line: Line) -> str:
 
 def line_width(line: Line) -> int:
     return sum(cell_len(text) for text, _ in line)
-
-
-def from_text(text: Text) -> Line:
-    """A Rich `Text` (one line) as spans: for the few places that build a `Text` anyway."""
-    return tuple((segment.text, str(segment.style or "")) for segment in text.render_segments())
 
 
 def fit(line: Line, width: int, *, justify: str = "left", ellipsis: bool = False) -> Line:
@@ -110,10 +104,6 @@ class LinePanel(Widget):
     @property
     def lines(self) -> list[Line]:
         return self._lines
-
-    @property
-    def plain_lines(self) -> list[str]:
-        return [line_text(line) for line in self._lines]
 
     def set_lines(self, lines: Sequence[Line], line_classes: dict[int, str] | None = None) -> None:
         new, old = list(lines), self._lines
