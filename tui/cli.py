@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 from agentrt.errors import ConfigError
+from agentrt.terminal_size import parse_terminal_size
 
 # How long a headless screenshot waits after the last event, so the final refresh is on screen.
 SETTLE_S = 0.3
@@ -17,12 +18,9 @@ SETTLE_S = 0.3
 
 def _size(text: str) -> tuple[int, int]:
     try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 120x36") from None
-    if width < 20 or height < 5:
-        raise argparse.ArgumentTypeError(f"--size {text!r}: at least 20x5")
-    return width, height
+        return parse_terminal_size(text, f"--size {text!r}")
+    except ConfigError as exc:  # argparse reports this one as a usage error
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -15,10 +15,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentrt.errors import ConfigError, GraphRunError
+from agentrt.errors import GraphRunError
 from agentrt.events import TOKEN_EVENT, EventBus
 from agentrt.graph.handle import RunHandle
 from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
+from agentrt.terminal_size import parse_terminal_size
 from tui.app import DashboardApp
 from tui.feed import EventFeed
 
@@ -132,15 +133,9 @@ def headless_options(value: str | None, screenshot: str | None = None) -> dict[s
         return {}
     size: tuple[int, int] | None = None
     if value.strip() != "1":
-        try:
-            width, height = (int(part) for part in value.lower().split("x"))
-        except ValueError:
-            raise ConfigError(
-                f"{HEADLESS_ENV}={value!r}: expected 1 or a terminal size WIDTHxHEIGHT, e.g. 120x36"
-            ) from None
-        if width < 20 or height < 5:
-            raise ConfigError(f"{HEADLESS_ENV}={value!r}: the terminal must be at least 20x5")
-        size = (width, height)
+        size = parse_terminal_size(
+            value, f"{HEADLESS_ENV}={value!r}", expected="1 or a terminal size WIDTHxHEIGHT, e.g. 120x36"
+        )
     return {
         "headless": True, "exit_when_finished": True, "size": size,
         "screenshot_on_exit": Path(screenshot) if screenshot else None,

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agentrt.errors import ConfigError
+from agentrt.terminal_size import parse_terminal_size
 
 # Read by `tui.runner` (`HEADLESS_ENV`): run the dashboard without a terminal, at this size, until the run ends.
 # Named here rather than imported: `agentrt` does not import the dashboard package.
@@ -116,13 +117,7 @@ def run_order(runs: int) -> list[Mode]:
 
 
 def parse_size(size: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in size.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"--size {size!r}: expected WIDTHxHEIGHT, e.g. 160x45") from None
-    if width < 20 or height < 5:
-        raise ConfigError(f"--size {size!r}: the terminal must be at least 20x5")
-    return width, height
+    return parse_terminal_size(size, f"--size {size!r}", expected="WIDTHxHEIGHT, e.g. 160x45")
 
 
 def run_once(
