@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,10 +42,23 @@ class PlanStep(BaseModel):
     needs: list[str] = Field(default_factory=list)
 
 
+class AgentOutcome(StrEnum):
+    """How an agent's run ended, as far as its task goes (a crash is not an outcome: it raises).
+
+    A node whose agent did not answer still has an output (whatever the agent had), but its run is not a clean
+    success: the graph runtime, the state file, the CLI, the dashboard and the GAIA report all show this value.
+    """
+
+    ANSWERED = "answered"  # the agent gave its answer (e.g. the Executor called final_answer)
+    STEP_LIMIT = "step_limit"  # the agent ran out of steps; its output is its best effort, not an answer
+    REJECTED = "rejected"  # a critic reviewed the final answer and did not approve it
+
+
 class AgentResult(BaseModel):
     """What `Agent.run` returns. A bare value returned instead is wrapped as ``AgentResult(output=value)``."""
 
     output: Any = None
+    outcome: AgentOutcome = AgentOutcome.ANSWERED
     plan: list[PlanStep] | None = None  # a sub-plan for the scheduler to insert and run in this run
     tokens: int = 0
     trace: list[dict[str, Any]] = Field(default_factory=list)  # e.g. ReAct steps, for reports
