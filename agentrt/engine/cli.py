@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
+from agentrt.demo import DEMO_AGENTS, measure_concurrency, run_agents
 from agentrt.engine.engine import Engine
-from agentrt.engine.request import GenerationResult
 from agentrt.models import DEFAULT_MODEL, locate, named_models
 
-DEMO_AGENTS = [
-    ("greeter", "You are a friendly greeter.", "Greet a new colleague who joins the team today."),
-    ("mathematician", "You are a careful mathematician.", "How much is 6+6? Explain in one sentence."),
-    ("poet", "You are a poet.", "Write a short poem about the sea."),
-    ("planner", "You are a project planner.", "List three steps to plan a small birthday party."),
-]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     demo = subparsers.add_parser("demo", help="several agents generating at once on one shared model")
     demo.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
-    demo.add_argument("--tokens", type=int, default=64, help="most new tokens per agent")
+    demo.add_argument("--tokens", type=int, default=192, help="most new tokens per agent")
     demo.set_defaults(func=_demo)
 
 
@@ -51,41 +44,43 @@ async def _check() -> int:
     return 0
 
 
-async def _run_agent(engine: Engine, name: str, role: str, task: str, tokens: int) -> GenerationResult:
-    messages = [{"role": "system", "content": role}, {"role": "user", "content": task}]
-    async with engine.sequence(owner=name) as seq:
-        return await seq.chat(messages, max_tokens=tokens)
-
-
 async def _demo(args: argparse.Namespace) -> int:
-    print(f"Loading {args.model} once for {len(DEMO_AGENTS)} agents...")
-    async with await Engine.start(model=args.model, sequences=len(DEMO_AGENTS), n_ctx=1024) as engine:
+    agents = DEMO_AGENTS
+    print(f"Loading {args.model} once for {len(agents)} agents...")
+    async with await Engine.start(model=args.model, sequences=len(agents), n_ctx=1024) as engine:
         print(f"Memory plan: {engine.memory_plan.describe()}")
-        # Warm-up, so neither run below pays for first-touch page faults.
-        await engine.chat([{"role": "user", "content": "Hi"}], max_tokens=4)
+        print(f"\n== {len(agents)} agents at once, one llama_decode per step for all of them ==")
+        # This first pass also warms the machine up (page faults, caches) before anything is timed.
+        results = await run_agents(engine, agents, args.tokens, at_once=True)
+        for agent, result in zip(agents, results):
+            answer = "\n  ".join(line for line in result.text.strip().splitlines() if line.strip())
+            print(f"\n[{agent.name} · sequence {result.seq_id}] {agent.task}\n  {answer}")
+            check = ""
+            if agent.expect is not None:
+                ok = agent.expect in result.text
+                check = f"; {'correct' if ok else 'WRONG'}: the answer {'contains' if ok else 'lacks'} {agent.expect}"
+            print(f"  ({result.completion_tokens} tokens, finish: {result.finish_reason}{check})")
 
-        print(f"\n== {len(DEMO_AGENTS)} agents at once, one llama_decode per step for all of them ==")
-        started = time.perf_counter()
-        results = await asyncio.gather(*(_run_agent(engine, *agent, args.tokens) for agent in DEMO_AGENTS))
-        concurrent_s = time.perf_counter() - started
-        for (name, _, task), result in zip(DEMO_AGENTS, results):
-            answer = " ".join(result.text.split())
-            print(f"\n[{name} · sequence {result.seq_id}] {task}\n  {answer}")
-            print(f"  ({result.completion_tokens} tokens, finish: {result.finish_reason})")
-        concurrent_tokens = sum(r.completion_tokens for r in results)
-
-        print("\n== the same agents one after another ==")
-        started = time.perf_counter()
-        sequential = [await _run_agent(engine, *agent, args.tokens) for agent in DEMO_AGENTS]
-        sequential_s = time.perf_counter() - started
-        sequential_tokens = sum(r.completion_tokens for r in sequential)
-
+        print("\n== Timing: the same agents at once and one by one ==")
+        print("Passes in ABBA order, each from an empty KV cache; then batching's own gain on this machine.")
+        report = await measure_concurrency(engine, agents, args.tokens)
         stats = engine.stats()
-    conc_rate = concurrent_tokens / concurrent_s
-    seq_rate = sequential_tokens / sequential_s
-    print(f"  concurrent: {concurrent_tokens} tokens in {concurrent_s:.1f}s = {conc_rate:.1f} tokens/s")
-    print(f"  one by one: {sequential_tokens} tokens in {sequential_s:.1f}s = {seq_rate:.1f} tokens/s")
-    print(f"  speedup {conc_rate / seq_rate:.2f}x on one loaded model; "
-          f"{stats.overhead_share:.1%} of step time outside llama_decode; "
-          f"{stats.cached_tokens + stats.shared_tokens} prompt tokens reused from the KV cache")
+    for mode in ("at once", "one by one"):
+        chosen = [p for p in report.passes if p.mode == mode]
+        runs = ", ".join(f"{p.tokens} tokens in {p.seconds:.1f}s" for p in chosen)
+        print(f"  {mode:<10}: {report.rate(mode):6.1f} tokens/s  ({runs})")
+    print(f"  speedup    : {report.speedup:.2f}x from running {report.sequences} agents at once on one loaded model")
+    print(
+        f"  limit      : {report.headroom:.2f}x = what batching alone gives here ({report.sequences} fixed-length "
+        f"sequences at once vs one, same engine, same run)"
+    )
+    print(
+        f"  the agents got {report.share_of_headroom:.0%} of batching's gain. The limit is the model's and the "
+        f"machine's: a small CPU gains less than 2x from {report.sequences} sequences, a GPU several times that; "
+        f"answers of unequal length leave the batch emptier at the end."
+    )
+    print(
+        f"  {stats.overhead_share:.1%} of step time was spent outside llama_decode; "
+        f"{stats.cached_tokens + stats.shared_tokens} prompt tokens were reused from KV caches."
+    )
     return 0
