@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
-from agentrt.engine.engine import Engine
 from agentrt.engine.request import GenerationResult
 from agentrt.models import DEFAULT_MODEL, locate, named_models
+
+if TYPE_CHECKING:
+    from agentrt.engine.llama.engine import Engine
 
 DEMO_AGENTS = [
     ("greeter", "You are a friendly greeter.", "Greet a new colleague who joins the team today."),
@@ -40,6 +43,8 @@ def _models(args: argparse.Namespace) -> int | object:
 
 
 async def _check() -> int:
+    from agentrt.engine.llama.engine import Engine  # every command registers at start; only these load llama.cpp
+
     # Decodes a multi-token batch on two sequences: a miscompiled llama.cpp (e.g. ggml's AMX code under
     # GCC 12) crashes here, at setup time, instead of in the middle of somebody's run.
     async with await Engine.start(model=DEFAULT_MODEL, sequences=2, n_ctx=256) as engine:
@@ -58,6 +63,8 @@ async def _run_agent(engine: Engine, name: str, role: str, task: str, tokens: in
 
 
 async def _demo(args: argparse.Namespace) -> int:
+    from agentrt.engine.llama.engine import Engine
+
     print(f"Loading {args.model} once for {len(DEMO_AGENTS)} agents...")
     async with await Engine.start(model=args.model, sequences=len(DEMO_AGENTS), n_ctx=1024) as engine:
         print(f"Memory plan: {engine.memory_plan.describe()}")

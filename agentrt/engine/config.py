@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agentrt.errors import ConfigError, describe_validation_error
 
 # llama.cpp's compile-time limit on sequences per context (LLAMA_MAX_SEQ in llama-cparams.h).
 LLAMA_MAX_SEQ = 256
@@ -51,3 +55,12 @@ class EngineConfig(BaseModel):
     @property
     def n_ctx_total(self) -> int:
         return self.n_ctx * self.sequences
+
+
+def make_config(config: EngineConfig | None = None, **overrides: Any) -> EngineConfig:
+    """An `EngineConfig` from a base config and keyword overrides; bad values raise `ConfigError`."""
+    try:
+        base = config.model_dump() if config is not None else {}
+        return EngineConfig(**{**base, **overrides})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, "engine config")) from exc

@@ -1,31 +1,25 @@
-"""Starting a `RemoteEngine` from what graphs and the CLI say: a list of URLs (or endpoint mappings) and the
-per-endpoint concurrency to use where an endpoint names none."""
+"""`start_engine`: the one place an engine is chosen and started (graph runs from the CLI and the dashboard,
+the GAIA benchmark, the Ray workers).
+
+Each implementation is imported when it is started, so llama.cpp loads only for in-process runs and httpx only
+for remote ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from pydantic import ValidationError
-
-from agentrt.errors import ConfigError
+from agentrt.engine.protocol import EngineProtocol
+from agentrt.engine.remote.config import RemoteEngineConfig
+from agentrt.engine.settings import EngineSettings
 from agentrt.events import EventBus
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.remote.engine import RemoteEngine
 
 
-def remote_config(endpoints: Sequence[str | EndpointConfig], *, concurrency: int, where: str) -> RemoteEngineConfig:
-    """A validated config; bad URLs raise `ConfigError` naming ``where`` (``--remote``, ``engine.remote``)."""
-    try:
-        return RemoteEngineConfig(
-            endpoints=[e if isinstance(e, EndpointConfig) else EndpointConfig(url=e) for e in endpoints],
-            concurrency=concurrency,
-        )
-    except ValidationError as exc:
-        details = "; ".join(err["msg"] for err in exc.errors())
-        raise ConfigError(f"{where}: {details}") from exc
+async def start_engine(settings: EngineSettings, *, events: EventBus | None = None) -> EngineProtocol:
+    """Start the engine ``settings`` describe: a `RemoteEngine` for a `RemoteEngineConfig`, else the in-process
+    llama.cpp `Engine`. Bad settings raise `ConfigError` (subclasses) before anything is loaded."""
+    if isinstance(settings, RemoteEngineConfig):
+        from agentrt.engine.remote.engine import RemoteEngine
 
+        return await RemoteEngine.start(settings, events=events)
+    from agentrt.engine.llama.engine import Engine
 
-async def start_remote_engine(
-    endpoints: Sequence[str | EndpointConfig], *, concurrency: int, events: EventBus, where: str = "remote"
-) -> RemoteEngine:
-    return await RemoteEngine.start(remote_config(endpoints, concurrency=concurrency, where=where), events=events)
+    return await Engine.start(settings, events=events)

@@ -18,7 +18,7 @@ import llama_cpp
 import numpy as np
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from agentrt.engine.batch import Batch
+from agentrt.engine.llama.batch import Batch
 from agentrt.engine.config import EngineConfig
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
 

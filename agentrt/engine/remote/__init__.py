@@ -1,8 +1,8 @@
 """Remote engines: the engine interface served by OpenAI-compatible HTTP servers (llama.cpp, vLLM,
-llama-cpp-python). ``from agentrt.remote import RemoteEngine`` needs httpx; the config models do not."""
+llama-cpp-python). ``from agentrt.engine.remote import RemoteEngine`` needs httpx; the config models do not."""
 
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig, ServerKind
-from agentrt.remote.errors import EndpointError, UnsupportedByServerError
+from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig, ServerKind
+from agentrt.engine.remote.errors import EndpointError, UnsupportedByServerError
 
 __all__ = [
     "EndpointConfig",
@@ -15,9 +15,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # The engine imports httpx; keep `agentrt.remote.config` importable (graph specs) without loading it.
+    # The engine imports httpx; keep the config models importable (`agentrt.engine.settings`) without it.
     if name == "RemoteEngine":
-        from agentrt.remote.engine import RemoteEngine
+        from agentrt.engine.remote.engine import RemoteEngine
 
         return RemoteEngine
     raise AttributeError(name)
