@@ -36,7 +36,6 @@ class EngineConfig(BaseModel):
     gpu_layers: int = Field(0, ge=-1, description="layers offloaded to a GPU (-1: all); 0 on CPU builds")
     flash_attn: bool | None = Field(None, description="None lets llama.cpp decide")
     memory_headroom: float = Field(0.9, gt=0.0, le=1.0, description="share of available RAM we may plan to use")
-    seed: int = Field(0, ge=0, description="base seed for sampling requests that give none")
 
     @model_validator(mode="after")
     def _check(self) -> EngineConfig:

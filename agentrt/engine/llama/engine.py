@@ -136,10 +136,6 @@ class Sequence(LeasedSequence):
 
         await self._engine._call(forget)
 
-    async def kv_tokens(self) -> int:
-        """How many tokens this sequence's KV cache holds."""
-        return await self._engine._call(lambda loop: len(loop.slots[self._id].kv))
-
 
 class Engine(LeasingEngine):
     """One model, one context, N sequences, one owner thread. Create with ``await Engine.start(...)``."""
