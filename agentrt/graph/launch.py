@@ -54,11 +54,8 @@ def default_engine_factory(remote: list[str]) -> EngineFactory:
     `start_engine`; ``remote`` (``--remote URL``, optional) runs it on these servers whatever the graph says."""
 
     async def start(spec: GraphSpec, events: EventBus) -> EngineProtocol:
-        if remote:
-            settings = settings_for(spec.model, remote, where="--remote")
-        else:
-            settings = settings_for(spec.model, spec.engine.remote, where="engine.remote")
-        return await start_engine(settings, events=events)
+        servers, where = (remote, "--remote") if remote else (spec.engine.remote, "engine.remote")
+        return await start_engine(settings_for(spec.model, servers, where=where), events=events)
 
     return start
 
