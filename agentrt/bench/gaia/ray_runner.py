@@ -2,8 +2,8 @@
 
 The benchmark itself (`agentrt.bench.gaia.runner.run_tasks`) is unchanged and runs on the driver: it bounds
 the tasks in flight, times them, writes ``results.jsonl`` line by line, resumes and reports exactly as on one
-machine. Only a task's graph run happens on an actor; its run directory's files come back into the driver's
-``runs/<task_id>`` and its token counts into the task's result.
+machine. Only a task's graph run happens on an actor (`run_gaia_task`, sent to `EngineWorker.run`); its run
+directory's files come back into the driver's ``runs/<task_id>`` and its token counts into the task's result.
 """
 
 from __future__ import annotations
