@@ -6,16 +6,15 @@ fans the event dict out to subscribers: the run directory's ``events.jsonl`` wri
 Events are plain dicts: ``{"ts": <unix seconds>, "event": "<noun>.<verb>", ...fields}``.
 
 The engine's owner thread emits too, so subscribing and emitting are thread-safe; a subscriber callback runs
-on the emitting thread and must be quick. `EventBus.stream()` hands events to asyncio code instead.
+on the emitting thread and must be quick.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -79,10 +78,6 @@ class EventBus:
         """Record one state change. ``event`` is ``noun.verb`` (``seq.acquired``, ``node.state``...)."""
         self.logger.info(event, **fields)
 
-    def bind(self, **fields: Any) -> structlog.typing.FilteringBoundLogger:
-        """A logger whose events all carry ``fields`` (e.g. ``node=...``); ``log.info("node.state", ...)``."""
-        return self.logger.bind(**fields)
-
     def wants(self, event: str) -> bool:
         """Whether any subscriber takes ``event``: lets hot paths skip building events nobody reads."""
         with self._lock:
@@ -121,14 +116,3 @@ class EventBus:
                     self._subscribers.remove(entry)
 
         return unsubscribe
-
-    async def stream(self, *, kinds: Iterable[str] | None = None) -> AsyncIterator[Event]:
-        """Events as an async iterator on the running loop, from any emitting thread."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        unsubscribe = self.subscribe(lambda e: loop.call_soon_threadsafe(queue.put_nowait, e), kinds=kinds)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            unsubscribe()

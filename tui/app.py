@@ -108,7 +108,6 @@ class DashboardApp(App[int]):
         self.exit_when_finished = exit_when_finished
         self.screenshot_on_exit = screenshot_on_exit
         self.producer_worker: Worker[Any] | None = None
-        self.producer_error: BaseException | None = None
         self.refreshes = 0
         self._counters = CounterClock(COUNTER_HZ)
         self._redraw_pending = False
@@ -288,7 +287,6 @@ class DashboardApp(App[int]):
             return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.producer_error = error
             text = f"{type(error).__name__}: {error}"
             self.view.note("dashboard.error", text, is_error=True)
             self.notify(text, severity="error", timeout=10)

@@ -199,9 +199,6 @@ class RunView:
     def stream_for_owner(self, owner: str | None) -> str:
         return self.streams.get(owner or "", "")
 
-    def current_tokens_per_s(self) -> float:
-        return self.throughput[-1] if self.throughput else 0.0
-
     # --- folding ---------------------------------------------------------------------------------------------
 
     def apply_all(self, events: Iterable[Event]) -> None:

@@ -21,12 +21,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agentrt.engine import Engine, EngineConfig
+from agentrt.engine.config import EngineConfig
 from agentrt.events import Event
 from agentrt.models import DEFAULT_MODEL, resolve_model
+
+if TYPE_CHECKING:
+    from agentrt.engine.llama.engine import Engine
 
 # Distinct prompts of roughly 25-31 tokens, as in the reference measurements of shared/ANCHORS.md.
 PROMPTS = [
@@ -175,6 +179,9 @@ def _plateau(records: list[ThroughputRecord]) -> ThroughputRecord:
 async def run_throughput(
     model: str, counts: list[int], tokens: int, threads: int, reference: Path | None
 ) -> list[ThroughputRecord]:
+    # `agentrt` registers every command at start; llama.cpp loads when this benchmark runs.
+    from agentrt.engine.llama.engine import Engine
+
     path = resolve_model(model)
     prompts = (PROMPTS * (max(counts) // len(PROMPTS) + 1))[: max(counts)]
     config = EngineConfig(model=model, sequences=max(counts), n_ctx=64 + tokens, threads=threads,

@@ -6,9 +6,7 @@ import argparse
 import asyncio
 
 from agentrt.demo import DEMO_AGENTS, measure_concurrency, run_agents
-from agentrt.engine.engine import Engine
 from agentrt.models import DEFAULT_MODEL, locate, named_models
-
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +31,8 @@ def _models(args: argparse.Namespace) -> int | object:
 
 
 async def _check() -> int:
+    from agentrt.engine.llama.engine import Engine  # every command registers at start; only these load llama.cpp
+
     # Decodes a multi-token batch on two sequences: a miscompiled llama.cpp (e.g. ggml's AMX code under
     # GCC 12) crashes here, at setup time, instead of in the middle of somebody's run.
     async with await Engine.start(model=DEFAULT_MODEL, sequences=2, n_ctx=256) as engine:
@@ -45,6 +45,8 @@ async def _check() -> int:
 
 
 async def _demo(args: argparse.Namespace) -> int:
+    from agentrt.engine.llama.engine import Engine  # only the commands that run a model load llama.cpp
+
     agents = DEMO_AGENTS
     print(f"Loading {args.model} once for {len(agents)} agents...")
     async with await Engine.start(model=args.model, sequences=len(agents), n_ctx=1024) as engine:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agentrt.errors import ConfigError, describe_validation_error
 
 # llama.cpp's compile-time limit on sequences per context (LLAMA_MAX_SEQ in llama-cparams.h).
 LLAMA_MAX_SEQ = 256
@@ -32,7 +36,6 @@ class EngineConfig(BaseModel):
     gpu_layers: int = Field(0, ge=-1, description="layers offloaded to a GPU (-1: all); 0 on CPU builds")
     flash_attn: bool | None = Field(None, description="None lets llama.cpp decide")
     memory_headroom: float = Field(0.9, gt=0.0, le=1.0, description="share of available RAM we may plan to use")
-    seed: int = Field(0, ge=0, description="base seed for sampling requests that give none")
 
     @model_validator(mode="after")
     def _check(self) -> EngineConfig:
@@ -51,3 +54,12 @@ class EngineConfig(BaseModel):
     @property
     def n_ctx_total(self) -> int:
         return self.n_ctx * self.sequences
+
+
+def make_config(config: EngineConfig | None = None, **overrides: Any) -> EngineConfig:
+    """An `EngineConfig` from a base config and keyword overrides; bad values raise `ConfigError`."""
+    try:
+        base = config.model_dump() if config is not None else {}
+        return EngineConfig(**{**base, **overrides})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, "engine config")) from exc

@@ -1,7 +1,8 @@
 """The engine interface that graphs and agents program against.
 
-`agentrt.engine.Engine` (in-process llama.cpp) implements it; so do scripted fakes in tests and, later, remote
-engines. Code above the engine layer should type against these protocols, never against `Engine` itself.
+`agentrt.engine.Engine` (in-process llama.cpp) and `agentrt.engine.RemoteEngine` (OpenAI-compatible servers)
+implement it, and so does the scripted `agentrt.testing.FakeEngine`. Code above the engine layer types against
+these protocols, never against an implementation.
 """
 
 from __future__ import annotations

@@ -47,10 +47,6 @@ class GenerationRequest(BaseModel):
             raise ValueError("`stop` contains an empty string")
         return self
 
-    @property
-    def constrained(self) -> bool:
-        return self.json_schema is not None or self.grammar is not None
-
 
 class Timings(BaseModel):
     queued_ms: float = 0.0  # waiting for the owner thread to admit the request
@@ -68,10 +64,6 @@ class GenerationResult(BaseModel):
     shared_tokens: int = 0  # of the cached ones, copied from another sequence's KV (a shared system prompt)
     completion_tokens: int
     timings: Timings
-
-    @property
-    def prefilled_tokens(self) -> int:
-        return self.prompt_tokens - self.cached_tokens
 
     @property
     def tokens_per_s(self) -> float:

@@ -8,6 +8,7 @@ templates, the resolved agent classes and the networkx DAG the scheduler runs.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,25 @@ def resolve_class(path: str) -> type:
     return target
 
 
+def agent_protocol_problem(cls: type) -> str | None:
+    """Why ``cls`` does not fit `AgentProtocol` (built as ``cls(spec)``, run as ``await agent.run(task, ctx)``),
+    or None when it does. The scheduler relies on exactly that, so a class that does not fit fails here, before
+    the run, instead of in the middle of it."""
+    run = getattr(cls, "run", None)
+    if not callable(run):
+        return "has no run() method"
+    if not inspect.iscoroutinefunction(run):
+        return "does not fit AgentProtocol: run() must be a coroutine (async def run(self, task, ctx))"
+    for call, args, expected in ((run, (None, "task", None), "run(self, task, ctx)"), (cls, (None,), "cls(spec)")):
+        try:
+            inspect.signature(call).bind(*args)
+        except TypeError:
+            return f"does not fit AgentProtocol: it cannot be called as {expected}"
+        except ValueError:  # no signature to read (a class implemented in C): leave it to the run
+            pass
+    return None
+
+
 def class_path_of(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
@@ -93,8 +113,8 @@ def compile_graph(
                 continue
         if cls is not None:
             _check_tools(cls, name, agent.tools, errors, src)
-        if cls is not None and not callable(getattr(cls, "run", None)):
-            errors.append(src.error(("agents", name, "class"), f"{agent.class_path!r} has no run() method"))
+        if cls is not None and (problem := agent_protocol_problem(cls)):
+            errors.append(src.error(("agents", name, "class"), f"{agent.class_path!r} {problem}"))
 
     if spec.default_agent is not None and spec.default_agent not in spec.agents:
         errors.append(src.error(("default_agent",), f"unknown agent {spec.default_agent!r}{_known(spec.agents)}"))

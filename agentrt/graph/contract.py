@@ -88,7 +88,8 @@ class NodeContext(BaseModel):
 
 @runtime_checkable
 class AgentProtocol(Protocol):
-    """Constructed as ``cls(spec)``; ``run`` may be awaited many times (map items, retries)."""
+    """Constructed as ``cls(spec)``; ``run`` may be awaited many times (map items, retries). Checked when a graph
+    is loaded (`agentrt.graph.checks.agent_protocol_problem`)."""
 
     def __init__(self, spec: AgentSpec) -> None: ...
 

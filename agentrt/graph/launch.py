@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentrt.engine.protocol import EngineProtocol
+from agentrt.engine.settings import settings_for
+from agentrt.engine.start import start_engine
 from agentrt.events import Event, EventBus
 from agentrt.graph.handle import RunHandle
 
@@ -47,32 +49,15 @@ class RunLaunch(BaseModel):
     )
 
 
-async def start_real_engine(spec: GraphSpec, events: EventBus) -> EngineProtocol:
-    """The default engine factory: the in-process llama.cpp engine, sized by the graph's model settings, or a
-    `RemoteEngine` when the graph names servers (``engine: {remote: [...]}``)."""
-    from agentrt.engine import Engine, EngineConfig  # imported here: loading llama.cpp is only for real runs
-
-    settings = spec.model
-    if spec.engine.remote:
-        return await _start_remote(spec.engine.remote, spec, events, where="engine.remote")
-    config = EngineConfig(model=settings.model, sequences=settings.sequences, n_ctx=settings.n_ctx)
-    return await Engine.start(config, events=events)
-
-
-def remote_engine_factory(urls: list[str]) -> EngineFactory:
-    """``--remote URL``: the graph runs on these servers whatever its own engine settings say."""
+def default_engine_factory(remote: list[str]) -> EngineFactory:
+    """The engine the graph's ``model:`` and ``engine:`` sections describe (`settings_for`), started by
+    `start_engine`; ``remote`` (``--remote URL``, optional) runs it on these servers whatever the graph says."""
 
     async def start(spec: GraphSpec, events: EventBus) -> EngineProtocol:
-        return await _start_remote(list(urls), spec, events, where="--remote")
+        servers, where = (remote, "--remote") if remote else (spec.engine.remote, "engine.remote")
+        return await start_engine(settings_for(spec.model, servers, where=where), events=events)
 
     return start
-
-
-async def _start_remote(endpoints: list[Any], spec: GraphSpec, events: EventBus, *, where: str) -> EngineProtocol:
-    from agentrt.remote.start import start_remote_engine  # imports httpx: only for remote runs
-
-    # Each server takes as many requests at once as the graph's pool size, unless its entry says otherwise.
-    return await start_remote_engine(endpoints, concurrency=spec.model.sequences, events=events, where=where)
 
 
 async def launch_run(
@@ -92,7 +77,7 @@ async def launch_run(
             handle.bind_task(task)
     try:
         graph, inputs, run_dir = Graph.for_launch(launch)
-        factory = engine_factory or (remote_engine_factory(launch.remote) if launch.remote else start_real_engine)
+        factory = engine_factory or default_engine_factory(launch.remote)
         # The run directory records events from `graph.run` on; keep the engine's start events for it.
         starting: list[Event] = []
         unsubscribe = events.subscribe(starting.append, kinds=ENGINE_START_EVENTS)

@@ -42,35 +42,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from agentrt.engine.settings import EnginePlacement, ModelSettings
 from agentrt.errors import GraphSpecError
 from agentrt.graph.contract import AgentSpec
 from agentrt.graph.yamlsource import SourceMap, load_yaml_with_lines, read_yaml_file
-from agentrt.remote.config import EndpointConfig
 
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 InputType = Literal["string", "integer", "number", "boolean", "list", "object", "any"]
-
-
-class ModelSettings(BaseModel):
-    """The shared engine: which model and how many sequences (the concurrency bound) of what context size."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = "smollm2"
-    sequences: int = Field(4, ge=1, le=256)
-    n_ctx: int = Field(2048, ge=64)
-
-
-class EngineSettings(BaseModel):
-    """Where the model runs: in this process (the default), or on OpenAI-compatible servers (`RemoteEngine`).
-
-    With ``remote``, ``model.sequences`` is each server's concurrency limit unless an entry names its own
-    (``{url: ..., concurrency: 8, kind: vllm}``); ``model.model`` and ``model.n_ctx`` are the servers' business.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    remote: list[EndpointConfig] = Field(default_factory=list, description="server URLs (or endpoint mappings)")
 
 
 class InputSpec(BaseModel):
@@ -127,7 +105,7 @@ class GraphSpec(BaseModel):
     name: str = ""
     description: str = ""
     model: ModelSettings = Field(default_factory=ModelSettings)
-    engine: EngineSettings = Field(default_factory=EngineSettings)
+    engine: EnginePlacement = Field(default_factory=EnginePlacement)
     max_concurrency: int | None = Field(None, ge=1, description="most nodes running at once in this run")
     default_agent: str | None = None
     inputs: dict[str, InputSpec] = Field(default_factory=dict)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentrt.engine.config import EngineConfig, make_config
+
 
 class ActorSettings(BaseModel):
     """One engine per actor. ``gpus_per_actor=1`` places one actor per GPU and offloads every layer to it."""
@@ -17,3 +19,11 @@ class ActorSettings(BaseModel):
     threads: int | None = Field(None, ge=1, description="llama.cpp threads per actor (default: the actor's CPUs)")
     cpus_per_actor: float = Field(1.0, gt=0)
     gpus_per_actor: float = Field(0.0, ge=0)
+
+    def engine_config(self) -> EngineConfig:
+        """Each actor's engine: llama.cpp threads default to the actor's CPUs; a GPU actor offloads every layer."""
+        return make_config(
+            model=self.model, sequences=self.sequences, n_ctx=self.n_ctx,
+            threads=self.threads or max(1, int(self.cpus_per_actor)),
+            gpu_layers=-1 if self.gpus_per_actor > 0 else 0,
+        )

@@ -1,4 +1,4 @@
-"""`EngineWorker`: the body of one Ray actor — one engine on its node, and whole GAIA tasks run on it.
+"""`EngineWorker`: the body of one Ray actor — one engine on its node, and whole graph runs on it.
 
 It is a plain class (``ray.remote`` wraps it in `agentrt.scaleout.pool`), so it can be read and tested without
 Ray. A task runs in a run directory private to the actor; the files it leaves there (state.json,
@@ -12,12 +12,15 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
+from agentrt.engine.counting import TokenCountingEngine
 from agentrt.engine.protocol import EngineProtocol
+from agentrt.engine.start import start_engine
 from agentrt.events import Event, EventBus
+from agentrt.graph.graph import Graph
 from agentrt.graph.rundir import LOGGED_EVENTS
 from agentrt.scaleout.settings import ActorSettings
 
@@ -30,61 +33,37 @@ class EngineWorker:
         self.name = name
         self._engine: EngineProtocol | None = None
         self._root = Path(tempfile.mkdtemp(prefix=f"agentrt-{name}-"))
-        self._runners: dict[str, Any] = {}  # graph text → its GraphTaskRunner (the graph is loaded once)
+        self._memo: dict[str, Any] = {}
 
     async def start(self) -> dict[str, Any]:
         """Load the engine. Returns where this actor runs (host, pid, GPU ids) for the driver's log."""
-        from agentrt.engine import Engine, EngineConfig
-
-        s = self.settings
-        config = EngineConfig(
-            model=s.model, sequences=s.sequences, n_ctx=s.n_ctx,
-            threads=s.threads or max(1, int(s.cpus_per_actor)),
-            gpu_layers=-1 if s.gpus_per_actor > 0 else 0,
-        )
-        self._engine = await Engine.start(config, events=EventBus(forward_to_logging=False))
+        self._engine = await start_engine(self.settings.engine_config(), events=EventBus(forward_to_logging=False))
         return {"actor": self.name, "host": platform.node(), "pid": os.getpid(),
                 "gpus": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
 
-    async def run_gaia_task(
-        self, graph_yaml: str, task: dict[str, Any], attachment: bytes | None
-    ) -> dict[str, Any]:
-        """One GAIA task on this actor's engine: ``{"outcome", "tokens", "files", "error"}``.
-
-        A failing task is reported, not raised: the driver records it as the task's result, as on one machine.
-        """
-        from agentrt.bench.gaia.counting import TokenCountingEngine
-        from agentrt.bench.gaia.tasks import GaiaTask
-
+    @property
+    def engine(self) -> EngineProtocol:
         assert self._engine is not None, "start() first"
-        run_dir = self._root / "runs" / str(task["task_id"])
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        run_dir.mkdir(parents=True)
-        gaia_task = GaiaTask.model_validate(task)
-        if attachment is not None:
-            local = self._root / "attachments" / str(task["task_id"]) / gaia_task.file_name
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.write_bytes(attachment)
-            gaia_task = gaia_task.model_copy(update={"attachment": local})
-        counted = TokenCountingEngine(self._engine, events=EventBus(forward_to_logging=False))
-        outcome: dict[str, Any] | None = None
-        error: dict[str, Any] | None = None
-        try:
-            outcome = (await self._runner(graph_yaml)(gaia_task, run_dir, counted)).model_dump(mode="json")
-        except Exception as exc:  # the task's failure is its result
-            error = {"type": type(exc).__name__, "message": str(exc),
-                     "error_type": getattr(exc, "error_type", None) or type(exc).__name__}
-        files = await asyncio.to_thread(_collect_files, run_dir)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        return {"outcome": outcome, "error": error, "tokens": counted.counts.model_dump(), "files": files,
-                "actor": self.name}
+        return self._engine
+
+    @property
+    def root(self) -> Path:
+        """This actor's private folder (removed on close): run directories, graph files, attachments."""
+        return self._root
+
+    def memo(self, key: str, make: Callable[[], Any]) -> Any:
+        """``make()``'s value, made once per actor for ``key`` (e.g. a graph loaded once for many tasks)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    async def run(self, job: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        """``await job(self, *args)`` on this actor: work that applications above scale-out define (the GAIA
+        benchmark's tasks) runs on the actor's engine without this module knowing it."""
+        return await job(self, *args)
 
     async def run_graph(self, graph_yaml: str, inputs: dict[str, Any], run_id: str) -> dict[str, Any]:
         """One whole graph run on this actor's engine: ``{"result": RunResult as JSON, "files"}``."""
-        from agentrt.bench.gaia.counting import TokenCountingEngine
-        from agentrt.graph.graph import Graph
-
         assert self._engine is not None, "start() first"
         run_dir = self._root / "runs" / run_id
         if run_dir.exists():
@@ -101,25 +80,20 @@ class EngineWorker:
             result = await Graph.from_yaml(path).run(inputs, engine=engine, run_dir=run_dir, events=bus)
         finally:
             stop_copying()
+        return {"result": result.model_dump(mode="json"), "files": await self.take_files(run_dir),
+                "actor": self.name}
+
+    async def take_files(self, run_dir: Path) -> dict[str, bytes]:
+        """The files a run left in ``run_dir`` (for the driver: cluster nodes share no disk); removes it."""
         files = await asyncio.to_thread(_collect_files, run_dir)
         shutil.rmtree(run_dir, ignore_errors=True)
-        return {"result": result.model_dump(mode="json"), "files": files, "actor": self.name}
+        return files
 
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.close()
             self._engine = None
         shutil.rmtree(self._root, ignore_errors=True)
-
-    def _runner(self, graph_yaml: str) -> Any:
-        from agentrt.bench.gaia.graph_task import GraphTaskRunner
-
-        runner = self._runners.get(graph_yaml)
-        if runner is None:
-            path = self._root / f"graph-{len(self._runners)}.yaml"
-            path.write_text(graph_yaml, encoding="utf-8")
-            runner = self._runners[graph_yaml] = GraphTaskRunner(path)
-        return runner
 
 
 def _copy_to(bus: EventBus) -> Callable[[Event], None]:

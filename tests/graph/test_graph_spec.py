@@ -58,6 +58,29 @@ def test_unknown_class_module_and_invalid_yaml(tmp_path: Path) -> None:
         load_graph_spec(bad)
 
 
+def test_agent_classes_that_do_not_fit_the_protocol(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "misfits.py").write_text(
+        "class SyncRun:\n    def __init__(self, spec): pass\n    def run(self, task, ctx): return task\n"
+        "class NoCtx:\n    def __init__(self, spec): pass\n    async def run(self, task): return task\n"
+        "class NoSpec:\n    async def run(self, task, ctx): return task\n"
+        "class NoRun:\n    def __init__(self, spec): pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    bad = tmp_path / "g.yaml"
+    bad.write_text(
+        "agents:\n  a: {class: misfits.SyncRun}\n  b: {class: misfits.NoCtx}\n  c: {class: misfits.NoSpec}\n"
+        "  d: {class: misfits.NoRun}\nnodes:\n  n: {agent: a}\n"
+    )
+    assert errors_of(bad) == [
+        f"{bad}:2: agents.a.class: 'misfits.SyncRun' does not fit AgentProtocol: run() must be a coroutine "
+        "(async def run(self, task, ctx))",
+        f"{bad}:3: agents.b.class: 'misfits.NoCtx' does not fit AgentProtocol: it cannot be called as "
+        "run(self, task, ctx)",
+        f"{bad}:4: agents.c.class: 'misfits.NoSpec' does not fit AgentProtocol: it cannot be called as cls(spec)",
+        f"{bad}:5: agents.d.class: 'misfits.NoRun' has no run() method",
+    ]
+
+
 def test_template_errors_name_the_field(tmp_path: Path) -> None:
     text = (
         "agents:\n  up: {class: graph_test_agents.UpperAgent}\nnodes:\n"

@@ -13,9 +13,9 @@ import pytest
 from agentrt.engine.protocol import EngineProtocol, SequenceHandle
 from agentrt.errors import ContextOverflowError
 from agentrt.events import Event, EventBus
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.remote.engine import RemoteEngine
-from agentrt.remote.errors import UnsupportedByServerError
+from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
+from agentrt.engine.remote.engine import RemoteEngine
+from agentrt.engine.remote.errors import UnsupportedByServerError
 from servers import LlamaServer, start_servers
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ import pytest
 
 from agentrt.errors import ContextOverflowError
 from agentrt.events import EventBus
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.remote.engine import RemoteEngine
-from agentrt.remote.errors import EndpointError
+from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
+from agentrt.engine.remote.engine import RemoteEngine
+from agentrt.engine.remote.errors import EndpointError
 
 MODELS = {"object": "list", "data": [{"id": "scripted", "owned_by": "me"}]}
 ANSWER = {

@@ -7,10 +7,10 @@ import pytest
 from agentrt.engine.request import ChatMessage, GenerationRequest
 from agentrt.engine.sampling import Sampling
 from agentrt.errors import ConfigError
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.remote.errors import UnsupportedByServerError
-from agentrt.remote.sse import SSEFormatError, iter_sse_json
-from agentrt.remote.wire import Usage, build_body, detect_kind
+from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
+from agentrt.engine.remote.errors import UnsupportedByServerError
+from agentrt.engine.remote.sse import SSEFormatError, iter_sse_json
+from agentrt.engine.remote.wire import Usage, build_body, detect_kind
 
 SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
 CHAT = [ChatMessage(role="user", content="hi")]
@@ -84,7 +84,7 @@ async def test_sse_events_comments_multiline_and_done() -> None:
 
 
 async def test_remote_engine_rejects_an_empty_endpoint_list() -> None:
-    from agentrt.remote.engine import RemoteEngine
+    from agentrt.engine.remote.engine import RemoteEngine
 
     with pytest.raises(ConfigError, match="at least one endpoint"):
         await RemoteEngine.start(urls=[])

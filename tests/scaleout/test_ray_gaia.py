@@ -16,7 +16,7 @@ import ray  # the `ray` extra; `make test` installs it, so a missing Ray fails h
 
 from agentrt.bench.gaia.benchmark import GaiaBenchConfig, run_gaia_benchmark
 from agentrt.events import Event, EventBus
-from agentrt.scaleout.gaia import RayGaiaTaskRunner
+from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.scaleout.graph_run import run_graph_on_ray
 from agentrt.scaleout.pool import RayActorPool
 from agentrt.scaleout.settings import ActorSettings

@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from agentrt.bench.gaia.benchmark import GaiaBenchConfig, run_gaia_benchmark
+from agentrt.bench.gaia.graph_task import GraphTaskRunner
 from agentrt.bench.gaia.progress import ProgressDisplay
+from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.bench.gaia.report import REPORT_MD, Report
+from agentrt.engine.config import make_config
 from agentrt.engine.protocol import EngineProtocol
+from agentrt.engine.settings import EngineSettings, remote_config
+from agentrt.engine.start import start_engine
 from agentrt.errors import ConfigError
 from agentrt.events import EventBus
+from agentrt.scaleout.pool import RayActorPool
+from agentrt.scaleout.settings import ActorSettings
 
 DEFAULT_GRAPH = Path("graphs") / "gaia.yaml"
 # Where graphs/gaia.yaml lives in a source checkout, for runs started outside the repository root.
@@ -84,8 +91,6 @@ def resolve_graph(graph: Path | None) -> Path:
 
 
 async def run_command(args: argparse.Namespace) -> int:
-    from agentrt.bench.gaia.graph_task import GraphTaskRunner
-
     if args.task_timeout <= 0:
         raise ConfigError(f"--task-timeout {args.task_timeout}: must be more than 0 seconds")
     if args.resume and args.out is None:
@@ -93,37 +98,31 @@ async def run_command(args: argparse.Namespace) -> int:
     out = args.out or Path("bench-results") / time.strftime("gaia-%Y%m%d-%H%M%S")
     graph_path = resolve_graph(args.graph)
     runner: Any = GraphTaskRunner(graph_path)
-    settings = runner.graph.spec.model
-    model = args.model or settings.model
-    n_ctx = args.n_ctx or settings.n_ctx
+    graph_model = runner.graph.spec.model
+    model = args.model or graph_model.model
+    n_ctx = args.n_ctx or graph_model.n_ctx
 
     remote = list(args.remote) or list(runner.graph.spec.engine.remote)
 
     if args.ray is not None:
         if remote:
             raise ConfigError("--ray: each actor runs its own engine; it cannot be combined with --remote")
-        from agentrt.scaleout.gaia import RayGaiaTaskRunner
-        from agentrt.scaleout.pool import RayActorPool
-        from agentrt.scaleout.settings import ActorSettings
-
         runner = RayGaiaTaskRunner(graph_path)
         actor_settings = ActorSettings(actors=args.ray_actors, model=model, n_ctx=n_ctx)
 
-    async def start_engine(pool_size: int) -> EngineProtocol:
+    async def start_pool_engine(pool_size: int) -> EngineProtocol:
         if args.ray is not None:
             pool = await RayActorPool.start(actor_settings, address=args.ray or None, total_sequences=pool_size)
             runner.attach(pool)
             return pool  # type: ignore[return-value]  (engine-shaped: pool_size, events, close)
+        settings: EngineSettings
         if remote:
-            from agentrt.remote.start import start_remote_engine
-
             # Enough slots on each server that the task pool fits: ceil(pool / servers) each.
-            per_endpoint = -(-pool_size // len(remote))
-            return await start_remote_engine(remote, concurrency=per_endpoint, events=EventBus(forward_to_logging=False),
-                                             where="--remote" if args.remote else "engine.remote")
-        from agentrt.engine import Engine, EngineConfig
-
-        return await Engine.start(EngineConfig(model=model, sequences=pool_size, n_ctx=n_ctx))
+            settings = remote_config(remote, concurrency=-(-pool_size // len(remote)),
+                                     where="--remote" if args.remote else "engine.remote")
+        else:
+            settings = make_config(model=model, sequences=pool_size, n_ctx=n_ctx)
+        return await start_engine(settings, events=EventBus(forward_to_logging=False))
 
     config = GaiaBenchConfig(
         tasks=args.tasks,
@@ -142,7 +141,7 @@ async def run_command(args: argparse.Namespace) -> int:
     detach = ProgressDisplay(sys.stderr).attach(bus)
     try:
         report = await run_gaia_benchmark(
-            config, engine_factory=start_engine, task_runner_factory=lambda: runner, events=bus
+            config, engine_factory=start_pool_engine, task_runner_factory=lambda: runner, events=bus
         )
     finally:
         detach()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agentrt.engine.counting import TokenCounts
 from agentrt.errors import GraphRunError
 
 TaskStatus = Literal["completed", "failed", "timeout", "step_limit"]
@@ -26,17 +27,6 @@ TASK_STATUSES: tuple[TaskStatus, ...] = ("completed", "failed", "timeout", "step
 KEPT_ON_RESUME: frozenset[TaskStatus] = frozenset({"completed", "step_limit"})
 
 RESULTS_FILE = "results.jsonl"
-
-
-class TokenCounts(BaseModel):
-    prompt: int = 0  # prompt tokens over all requests of the task (whole conversation each turn)
-    cached: int = 0  # of those, already in the KV cache (not prefilled again)
-    completion: int = 0
-    requests: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.prompt + self.completion
 
 
 class TaskTimings(BaseModel):

@@ -17,10 +17,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.bench.gaia.counting import TokenCountingEngine
 from agentrt.bench.gaia.results import KEPT_ON_RESUME, ResultsLog, TaskResult, TaskTimings
 from agentrt.bench.gaia.scorer import question_scorer
 from agentrt.bench.gaia.tasks import GaiaTask
+from agentrt.engine.counting import TokenCountingEngine
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import ConfigError
 from agentrt.events import EventBus

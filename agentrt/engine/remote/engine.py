@@ -33,10 +33,10 @@ from agentrt.engine.request import GenerationRequest, GenerationResult, Timings,
 from agentrt.engine.text_events import TextEvents
 from agentrt.errors import ConfigError, EngineClosedError, EngineError, describe_validation_error
 from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.remote.endpoint import Endpoint, EndpointStats
-from agentrt.remote.errors import EndpointError
-from agentrt.remote.wire import Usage, build_body, choice_text, finish_reason
+from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
+from agentrt.engine.remote.endpoint import Endpoint, EndpointStats
+from agentrt.engine.remote.errors import EndpointError
+from agentrt.engine.remote.wire import Usage, build_body, choice_text, finish_reason
 
 
 

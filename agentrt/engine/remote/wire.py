@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from agentrt.engine.request import FinishReason, GenerationRequest
 from agentrt.errors import GrammarError
-from agentrt.remote.config import ServerKind
-from agentrt.remote.errors import UnsupportedByServerError
+from agentrt.engine.remote.config import ServerKind
+from agentrt.engine.remote.errors import UnsupportedByServerError
 
 CHAT_PATH = "/v1/chat/completions"
 COMPLETIONS_PATH = "/v1/completions"

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from agentrt.engine.config import EngineConfig
-from agentrt.engine.llama_model import LlamaModel
+from agentrt.engine.llama.model import LlamaModel
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
 from agentrt.engine.text_stream import TextStream

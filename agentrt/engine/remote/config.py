@@ -1,7 +1,7 @@
 """Settings of a `RemoteEngine`: which OpenAI-compatible servers, how many requests each, how hard to retry.
 
-These are plain pydantic models with no HTTP import, so the graph spec (``engine: {remote: [...]}``) can
-validate them without loading the client.
+These are plain pydantic models with no HTTP import, so engine settings (`agentrt.engine.settings`, a graph's
+``engine: {remote: [...]}``) validate them without loading the client.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""`TokenCountingEngine`: one task's view of the shared engine, adding up the tokens that task's requests use.
+"""`TokenCountingEngine`: one run's view of a shared engine, adding up the tokens that run's requests use.
 
 Many tasks share one engine and their agents' sequence owners look alike (``answer/executor``), so engine-wide
 events cannot say which task spent which tokens. Each task instead gets this thin wrapper: every call goes
 straight to the shared engine, and each `GenerationResult` coming back is added to the task's `TokenCounts`.
+The GAIA benchmark counts each task's tokens with it; a Ray worker gives each graph run its own bus with it.
 """
 
 from __future__ import annotations
@@ -11,10 +12,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from agentrt.bench.gaia.results import TokenCounts
+from pydantic import BaseModel
+
 from agentrt.engine.protocol import EngineProtocol, Messages, SequenceHandle
 from agentrt.engine.request import GenerationResult, TokenChunk
 from agentrt.events import EventBus
+
+
+class TokenCounts(BaseModel):
+    prompt: int = 0  # prompt tokens over all requests of the task (whole conversation each turn)
+    cached: int = 0  # of those, already in the KV cache (not prefilled again)
+    completion: int = 0
+    requests: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
 
 
 def _add(counts: TokenCounts, result: GenerationResult) -> None:

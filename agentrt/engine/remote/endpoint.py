@@ -17,10 +17,10 @@ from pydantic import BaseModel
 
 from agentrt.errors import ContextOverflowError, EngineError
 from agentrt.events import EventBus
-from agentrt.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.remote.errors import EndpointError
-from agentrt.remote.sse import SSEFormatError, iter_sse_json
-from agentrt.remote.wire import ResolvedKind, detect_kind, first_model
+from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
+from agentrt.engine.remote.errors import EndpointError
+from agentrt.engine.remote.sse import SSEFormatError, iter_sse_json
+from agentrt.engine.remote.wire import ResolvedKind, detect_kind, first_model
 
 EndpointState = Literal["up", "down"]
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})

@@ -14,27 +14,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from agentrt.engine.config import EngineConfig
+from agentrt.engine.config import EngineConfig, make_config
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine, Messages
-from agentrt.engine.llama_model import LlamaModel
+from agentrt.engine.llama.model import LlamaModel
 from agentrt.engine.memory_plan import MemoryPlan, check_plan, plan_memory, read_model_shape
 from agentrt.engine.pool import SequencePool
 from agentrt.engine.request import ChatMessage, GenerationRequest, GenerationResult, TokenChunk
-from agentrt.engine.step_loop import Call, Cancel, Delivery, Job, StepLoop, Submit
-from agentrt.errors import ConfigError, ContextOverflowError, EngineClosedError, EngineError, describe_validation_error
+from agentrt.engine.llama.step_loop import Call, Cancel, Delivery, Job, StepLoop, Submit
+from agentrt.errors import ConfigError, ContextOverflowError, EngineClosedError, EngineError
 from agentrt.events import EventBus
 from agentrt.models import resolve_model
-
-
-def make_config(config: EngineConfig | None = None, **overrides: Any) -> EngineConfig:
-    """An `EngineConfig` from a base config and keyword overrides; bad values raise `ConfigError`."""
-    try:
-        base = config.model_dump() if config is not None else {}
-        return EngineConfig(**{**base, **overrides})
-    except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, "engine config")) from exc
 
 
 class SequenceStats(BaseModel):
@@ -144,10 +135,6 @@ class Sequence(LeasedSequence):
             loop.slots[self._id].kv.clear()
 
         await self._engine._call(forget)
-
-    async def kv_tokens(self) -> int:
-        """How many tokens this sequence's KV cache holds."""
-        return await self._engine._call(lambda loop: len(loop.slots[self._id].kv))
 
 
 class Engine(LeasingEngine):
