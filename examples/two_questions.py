@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import time
 
-from agentrt.demo import batching_headroom, forget_kv
+from agentrt.demo.measure import batching_headroom, forget_kv
 from agentrt.engine import Engine, EngineConfig
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.models import DEFAULT_MODEL
