@@ -1,0 +1,344 @@
+"""Compute threads that follow the free cores: `ThreadController` picks llama.cpp's thread count from step times.
+
+Every decode step is a chain of barriers (one per graph node, hundreds per step): when one compute thread loses
+its core to another process, the other threads wait for it at each barrier, and the step takes several times as
+long (2 threads on 2 cores beside one busy process: about 4x; one thread fewer: no loss at all). A fixed thread
+count that uses every core is therefore the fastest choice on a quiet machine and the slowest as soon as anything
+else wants a core — and an agent runtime makes that load itself (tools, its event loop, a dashboard).
+
+The controller is pure Python (no llama.cpp, no clock of its own), so it is tested on synthetic step timings:
+
+- It keeps a *quiet cost* per (batch shape, thread count): what a step of that shape takes when nothing
+  interferes. Shapes are compared like with like — decode tokens, prompt tokens and attended context length
+  change a step's cost by orders of magnitude — so every step is judged as a *slowdown* against the estimate for
+  its own shape at its own count. The estimate follows fast steps at once and slower ones only slowly and only
+  when they are not much slower (contexts grow during a run; contention is a jump, not a drift).
+- Contention: when the median slowdown of the last `WINDOW` steps reaches `DEGRADED`, it *probes* one thread
+  fewer for a few steps and keeps that count if it was cheaper (by `SWITCH_MARGIN`, for hysteresis) than the
+  current count for the same shapes, else goes back.
+- Recovery: a count it left (or never tried) is probed again periodically, first after `PROBE_INTERVAL_MIN_S`,
+  doubling after each probe it loses up to `PROBE_INTERVAL_MAX_S`, so the count returns when the load goes and a
+  persistent load costs one short probe every few seconds. A probe that wins moves on in the same direction at
+  once, so a machine that frees several cores is followed quickly. When the `OtherLoad` hint (``/proc/stat``)
+  shows the other processes' load dropping, the higher count is probed at once instead of waiting.
+
+All decisions compare measured steps (a probe's steps against the current count's recent ones, each normalised
+by its own shape's quiet cost at the count the probe started from), never assumptions about how threads scale.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Literal
+
+# --- constants, each chosen from what a step physically does --------------------------------------------------
+
+# A step with a descheduled compute thread takes several times as long (see the module doc); on a quiet machine
+# step times scatter by ~10-20%. Half again as slow as the quiet estimate is far outside the noise and well
+# below what a lost core costs.
+DEGRADED = 1.5
+# Recent steps whose median judges the current count: one stray slow step (a page fault, a timer interrupt, a
+# garbage collection) is not contention; three of five are.
+WINDOW = 5
+# Measured steps of a probe. Median of three, ending after two when they agree: a probe costs two or three
+# steps at the other count.
+PROBE_STEPS = 3
+# Steps after any change that are not measured: the threads joining or leaving the pool, caches refilling.
+SETTLE_STEPS = 1
+# A probed count must beat the current count by this much to be kept: noise never flips the count back and forth.
+SWITCH_MARGIN = 0.10
+# A probe whose steps find no quiet estimate to compare with (shapes never seen at the starting count) gives up
+# after this many steps, without penalty.
+PROBE_MAX_UNMATCHED = 6
+# How long a count that lost a probe is left alone: this after the first loss, doubling to the maximum. A lost
+# probe under a steady load costs about two steps at several times the cost (~0.1-0.5 s on a small CPU); once
+# per 16 s that is ~1-3% of the run, and the count returns within 16 s of the load going (sooner with the hint).
+PROBE_INTERVAL_MIN_S = 1.0
+PROBE_INTERVAL_MAX_S = 16.0
+# Quiet estimates follow slower (not contended) steps by this share per step: contexts grow by one token per
+# step, a drift of well under 1% per step, which this follows within tens of steps.
+QUIET_DRIFT = 0.05
+# ... but never from a step this much slower than the estimate: that is contention, not drift.
+DRIFT_LIMIT = 1.25
+# Quiet estimates follow faster steps by this share per step (a fast step is what the shape really costs; half
+# the gap keeps one measurement glitch from setting the floor).
+QUIET_FOLLOW_DOWN = 0.5
+# The other processes' load dropping by this many cores since a higher count lost its probe: probe it again now.
+HINT_FREED_CORES = 0.5
+
+ThreadsSetting = int | Literal["auto"]
+
+
+def parse_threads(value: object, *, where: str = "threads") -> ThreadsSetting:
+    """``auto`` or a whole number ≥ 1, from a CLI flag, an environment variable or YAML."""
+    if isinstance(value, bool):
+        raise ValueError(f"{where}={value!r}: expected 'auto' or a whole number of threads ≥ 1")
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError(f"{where}={value}: expected 'auto' or a whole number of threads ≥ 1")
+        return value
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    try:
+        return parse_threads(int(text), where=where)
+    except ValueError:
+        raise ValueError(f"{where}={value!r}: expected 'auto' or a whole number of threads ≥ 1") from None
+
+
+@dataclass(frozen=True)
+class StepShape:
+    """What a step computed: decode tokens, prompt tokens, and the KV cells its tokens attend over in total."""
+
+    n_decode: int
+    n_prefill: int
+    kv: int = 0
+
+    def key(self) -> tuple[int, int, int]:
+        """Shapes whose quiet cost is alike: exact decode count (1..N sequences differ a lot), prompt tokens in
+        quarter-octaves (≤19% apart: inside `DRIFT_LIMIT`), mean context per token in half-octaves (attention is a
+        part of the step, so ≤41% apart in context is much less apart in time)."""
+        tokens = max(1, self.n_decode + self.n_prefill)
+        return (self.n_decode, _bucket(self.n_prefill, 4), _bucket(self.kv // tokens, 2))
+
+
+def _bucket(n: int, per_octave: int) -> int:
+    return 0 if n <= 0 else 1 + round(per_octave * math.log2(n))
+
+
+Reason = Literal["contention", "periodic", "cores_freed", "momentum"]
+
+
+@dataclass(frozen=True)
+class ThreadChange:
+    """A decision to use another thread count from the next step on."""
+
+    threads: int
+    previous: int
+    action: Literal["probe", "keep", "revert"]  # try a count / keep the probed count / go back
+    reason: str  # why the probe started (a `Reason`), or how it ended
+    slowdown: float  # the starting count's recent median slowdown (1.0 = its quiet cost)
+    probe_cost: float | None = None  # the probe's median cost relative to the starting count's quiet cost
+
+
+@dataclass
+class _Schedule:
+    """When a count may be probed again."""
+
+    interval: float = PROBE_INTERVAL_MIN_S
+    periodic_at: float = 0.0  # probed when this time has passed
+    retry_at: float = 0.0  # no probe at all before this (after a loss), not even for contention
+    lost_at: float | None = None  # when it last lost a probe
+    cost_at_loss: float = math.inf  # what that probe cost, relative to the current count's quiet cost
+    load_at_loss: float | None = None  # the other processes' load then
+
+
+@dataclass
+class _Probe:
+    count: int
+    origin: int
+    origin_cost: float
+    reason: str
+    costs: list[float] = field(default_factory=list)
+    steps: list[tuple[tuple[int, int, int], float]] = field(default_factory=list)
+    unmatched: int = 0
+
+
+@dataclass
+class ControllerStats:
+    threads: int
+    max_threads: int
+    probes: int
+    switches: int
+    slowdown: float | None  # the current count's recent median slowdown
+    seconds_at: dict[int, float]  # decode seconds spent at each count
+
+
+class ThreadController:
+    """Chooses the compute thread count between ``min_threads`` and ``max_threads`` from observed steps.
+
+    Call `observe` after every decode with the step's shape, the thread count it ran with, its llama_decode
+    seconds and the current monotonic time; apply the returned `ThreadChange` (if any) before the next decode.
+    """
+
+    def __init__(
+        self,
+        max_threads: int,
+        start: int | None = None,
+        *,
+        min_threads: int = 1,
+        other_load: Callable[[], float | None] | None = None,
+        now: float = 0.0,
+    ) -> None:
+        if not 1 <= min_threads <= max_threads:
+            raise ValueError(f"thread range {min_threads}..{max_threads} is empty")
+        self.min_threads = min_threads
+        self.max_threads = max_threads
+        self.threads = max(min_threads, min(max_threads, start or max_threads))
+        self._other_load = other_load
+        self._quiet: dict[tuple[tuple[int, int, int], int], float] = {}
+        self._recent: deque[float] = deque(maxlen=WINDOW)
+        self._probe: _Probe | None = None
+        self._settle = 0
+        self._schedule: dict[int, _Schedule] = {}
+        self._reset_neighbours(now)
+        self.probes = 0
+        self.switches = 0
+        self._seconds_at: dict[int, float] = {}
+
+    # --- the one entry point ------------------------------------------------------------------------------
+
+    def observe(self, shape: StepShape, threads: int, seconds: float, now: float) -> ThreadChange | None:
+        self._seconds_at[threads] = self._seconds_at.get(threads, 0.0) + seconds
+        if threads != self.threads or seconds <= 0.0 or self.max_threads == self.min_threads:
+            return None
+        if self._settle > 0:
+            self._settle -= 1
+            return None
+        key = shape.key()
+        if self._probe is not None:
+            return self._observe_probe(self._probe, key, seconds, now)
+        quiet = self._quiet.get((key, threads))
+        if quiet is None:
+            # A shape first seen now: assume it suffers what the recent steps suffer, so a shape that appears
+            # under contention does not take the contended time for its quiet cost.
+            quiet = seconds / (median(self._recent) if self._recent else 1.0)
+            self._quiet[(key, threads)] = quiet
+        self._recent.append(seconds / quiet)
+        self._learn(key, threads, seconds)
+        if len(self._recent) < WINDOW:
+            return None
+        return self._maybe_probe(median(self._recent), now)
+
+    def stats(self) -> ControllerStats:
+        return ControllerStats(
+            threads=self.threads, max_threads=self.max_threads, probes=self.probes, switches=self.switches,
+            slowdown=median(self._recent) if self._recent else None, seconds_at=dict(self._seconds_at),
+        )
+
+    # --- deciding -----------------------------------------------------------------------------------------
+
+    def _maybe_probe(self, slowdown: float, now: float) -> ThreadChange | None:
+        down = self.threads - 1 if self.threads > self.min_threads else None
+        up = self.threads + 1 if self.threads < self.max_threads else None
+        target, reason = None, ""
+        if down is not None and slowdown >= DEGRADED and self._worth_retrying(self._schedule[down], slowdown, now):
+            target, reason = self._descent_start(down), "contention"
+        elif up is not None and self._cores_freed(self._schedule[up], now):
+            target, reason = up, "cores_freed"
+        else:
+            due = [t for t in (down, up) if t is not None and now >= self._due_at(t)]
+            if due:
+                target = min(due, key=self._due_at)
+                reason = "momentum" if self._schedule[target].periodic_at < 0 else "periodic"
+        if target is None:
+            return None
+        self._probe = _Probe(count=target, origin=self.threads, origin_cost=slowdown, reason=reason)
+        self.probes += 1
+        previous, self.threads, self._settle = self.threads, target, SETTLE_STEPS
+        return ThreadChange(threads=target, previous=previous, action="probe", reason=reason, slowdown=slowdown)
+
+    def _due_at(self, count: int) -> float:
+        schedule = self._schedule[count]
+        return max(schedule.periodic_at, schedule.retry_at)
+
+    def _descent_start(self, down: int) -> int:
+        """One thread fewer, or as many fewer as the hint says other processes keep cores busy."""
+        load = self._other_load() if self._other_load is not None else None
+        if load is None:
+            return down
+        return max(self.min_threads, min(down, math.floor(self.max_threads - load + 0.5)))
+
+    @staticmethod
+    def _worth_retrying(schedule: _Schedule, slowdown: float, now: float) -> bool:
+        """A count that lost a probe is tried again before its time only if the current count has become so slow
+        that what the probe measured would now win."""
+        return now >= schedule.retry_at or slowdown * (1.0 - SWITCH_MARGIN) > schedule.cost_at_loss
+
+    def _cores_freed(self, schedule: _Schedule, now: float) -> bool:
+        if self._other_load is None or schedule.load_at_loss is None or schedule.lost_at is None:
+            return False
+        if now < schedule.lost_at + PROBE_INTERVAL_MIN_S:
+            return False
+        load = self._other_load()
+        return load is not None and load <= schedule.load_at_loss - HINT_FREED_CORES
+
+    def _observe_probe(self, probe: _Probe, key: tuple[int, int, int], seconds: float, now: float) -> ThreadChange | None:
+        self._learn(key, probe.count, seconds)
+        base = self._quiet.get((key, probe.origin))
+        if base is None:
+            probe.unmatched += 1
+            if probe.unmatched >= PROBE_MAX_UNMATCHED:
+                return self._end_probe(probe, now, keep=False, reason="no_comparable_steps", penalise=False)
+            return None
+        probe.costs.append(seconds / base)
+        probe.steps.append((key, seconds))
+        better = [c < probe.origin_cost * (1.0 - SWITCH_MARGIN) for c in probe.costs]
+        if len(probe.costs) < PROBE_STEPS and not (len(better) == 2 and better[0] == better[1]):
+            return None
+        cost = median(probe.costs)
+        if cost < probe.origin_cost * (1.0 - SWITCH_MARGIN):
+            return self._end_probe(probe, now, keep=True, reason="faster", penalise=False)
+        # Still contended one thread down (its cost is beyond what even perfect scaling would explain): more
+        # than one core is taken. Go on down without returning to the starting count.
+        contended = cost >= DEGRADED * probe.origin / probe.count
+        if probe.reason == "contention" and contended and probe.count > self.min_threads:
+            previous = probe.count
+            probe.count -= 1
+            probe.costs, probe.steps, probe.unmatched = [], [], 0
+            self.threads, self._settle = probe.count, SETTLE_STEPS
+            return ThreadChange(threads=probe.count, previous=previous, action="probe", reason="contention",
+                                slowdown=probe.origin_cost, probe_cost=cost)
+        return self._end_probe(probe, now, keep=False, reason="slower", penalise=True)
+
+    def _end_probe(self, probe: _Probe, now: float, *, keep: bool, reason: str, penalise: bool) -> ThreadChange:
+        self._probe = None
+        cost = median(probe.costs) if probe.costs else None
+        if keep:
+            self.switches += 1
+            self.threads = probe.count
+            self._recent.clear()
+            for key, seconds in probe.steps:
+                self._recent.append(seconds / self._quiet[(key, probe.count)])
+            self._reset_neighbours(now, came_from=probe.origin)
+            return ThreadChange(threads=probe.count, previous=probe.origin, action="keep", reason=reason,
+                                slowdown=probe.origin_cost, probe_cost=cost)
+        self.threads, self._settle = probe.origin, SETTLE_STEPS
+        if penalise:
+            # The neighbour on the probe's side is what waits (a descent may have gone further than one).
+            schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
+            schedule.retry_at = schedule.periodic_at = now + schedule.interval
+            schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
+            schedule.lost_at = now
+            schedule.cost_at_loss = cost if cost is not None else math.inf
+            schedule.load_at_loss = self._other_load() if self._other_load is not None else None
+        return ThreadChange(threads=probe.origin, previous=probe.count, action="revert", reason=reason,
+                            slowdown=probe.origin_cost, probe_cost=cost)
+
+    def _reset_neighbours(self, now: float, came_from: int | None = None) -> None:
+        """Fresh schedules around the current count, each first due after the shortest interval. After a move
+        up, the next count up is due at once (momentum: freed cores often come more than one at a time); after a
+        move down, the next count down needs no such push (it is probed as soon as the steps show contention)."""
+        self._schedule = {}
+        for count in (self.threads - 1, self.threads + 1):
+            if not self.min_threads <= count <= self.max_threads:
+                continue
+            if came_from is not None and came_from < self.threads < count:
+                self._schedule[count] = _Schedule(periodic_at=-1.0)  # momentum: due now
+            else:
+                self._schedule[count] = _Schedule(periodic_at=now + PROBE_INTERVAL_MIN_S)
+
+    # --- quiet estimates ----------------------------------------------------------------------------------
+
+    def _learn(self, key: tuple[int, int, int], threads: int, seconds: float) -> None:
+        quiet = self._quiet.get((key, threads))
+        if quiet is None:
+            self._quiet[(key, threads)] = seconds
+        elif seconds < quiet:
+            self._quiet[(key, threads)] = quiet + QUIET_FOLLOW_DOWN * (seconds - quiet)
+        elif seconds < quiet * DRIFT_LIMIT:
+            self._quiet[(key, threads)] = quiet + QUIET_DRIFT * (seconds - quiet)
