@@ -23,6 +23,7 @@ from agentrt.engine.memory_plan import MemoryPlan, check_plan, plan_memory, read
 from agentrt.engine.pool import SequencePool
 from agentrt.engine.request import ChatMessage, GenerationRequest, GenerationResult, TokenChunk
 from agentrt.engine.step_loop import Call, Cancel, Delivery, Job, StepLoop, Submit
+from agentrt.engine.thread_governor import ThreadStats
 from agentrt.errors import ConfigError, ContextOverflowError, EngineClosedError, EngineError, describe_validation_error
 from agentrt.events import EventBus
 from agentrt.models import resolve_model
@@ -56,6 +57,7 @@ class EngineStats(BaseModel):
     sample_s: float
     queue_depth: int
     sequences: list[SequenceStats]
+    threads: ThreadStats | None = None  # compute threads: the count now and how `auto` has moved it
 
     @property
     def overhead_share(self) -> float:
@@ -240,6 +242,7 @@ class Engine(LeasingEngine):
             steps=c.steps, generated_tokens=c.generated_tokens, prefill_tokens=c.prefill_tokens,
             cached_tokens=c.cached_tokens, shared_tokens=c.shared_tokens, step_s=c.step_s, decode_s=c.decode_s,
             sample_s=c.sample_s, queue_depth=self.pool.waiting, sequences=rows,
+            threads=self._steps.threads.stats() if self._steps.threads is not None else None,
         )
 
     async def close(self) -> None:

@@ -124,7 +124,9 @@ def plan_memory(path: Path, config: EngineConfig, shape: ModelShape | None = Non
 
 
 def check_plan(plan: MemoryPlan, config: EngineConfig) -> None:
-    if config.gpu_layers != 0:
+    from agentrt.engine.llama_model import gpu_layers_for  # loads llama.cpp: only once a model is to be loaded
+
+    if gpu_layers_for(config.gpu_layers) != 0:
         return  # GPU memory is not planned here; llama.cpp reports allocation failures itself
     if not plan.fits:
         raise MemoryPlanError(

@@ -32,6 +32,7 @@ from agentrt.engine.request import FinishReason, GenerationRequest, GenerationRe
 from agentrt.engine.sampling import Sampling
 from agentrt.engine.text_stream import TextStream
 from agentrt.engine.text_events import TextEvents
+from agentrt.engine.thread_governor import ThreadGovernor
 from agentrt.errors import ContextOverflowError, EngineClosedError, EngineError
 from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
 
@@ -153,6 +154,7 @@ class StepLoop:
         self.jobs: dict[int, Job] = {}
         self.counters = StepCounters()
         self.model: LlamaModel | None = None
+        self.threads: ThreadGovernor | None = None
         self.ready: asyncio.Future[LlamaModel] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()
         self._outbox: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -168,7 +170,10 @@ class StepLoop:
         started = time.perf_counter()
         try:
             self.model = LlamaModel(self.model_path, self.config)
+            self.threads = ThreadGovernor(self.model, self.config.threads, self.events)
         except BaseException as exc:  # deliver load failures to the awaiting Engine.start
+            if self.model is not None:
+                self.model.close()
             self.loop.call_soon_threadsafe(_set_exception, self.ready, exc)
             self.loop.call_soon_threadsafe(_set_result, self.finished, None)
             return
@@ -187,6 +192,7 @@ class StepLoop:
             self._fail_all(EngineClosedError("the engine was closed while this request was running"))
             self._flush()
             self.model.close()
+            self.threads.close()
             self.events.emit(
                 "engine.closed", steps=self.counters.steps, generated_tokens=self.counters.generated_tokens
             )
@@ -331,7 +337,8 @@ class StepLoop:
             return
         t1 = time.perf_counter()
         ret = model.decode()
-        if ret == 1 and chunks:
+        retried = ret == 1 and bool(chunks)
+        if retried:
             # No KV slot for the prompt chunks: run this step with the decoders alone; prefill resumes next step.
             decoding, chunks, outputs = self._fill_batch(with_prefill=False)
             ret = model.decode() if outputs else 0
@@ -339,6 +346,9 @@ class StepLoop:
         if ret != 0:
             self._decode_failed(ret, decoding, chunks)
             return
+        threads = model.threads
+        if not retried:  # the thread count judges single decodes only
+            self._observe_threads(decoding, chunks, t2 - t1)
 
         for job in decoding:
             self.slots[job.seq].kv.append(job.pending_token)  # type: ignore[arg-type]
@@ -371,7 +381,14 @@ class StepLoop:
             sample_ms=(t3 - t2) * 1e3,
             queue_depth=self.queue_depth(),
             active=len(self.jobs),
+            threads=threads,
         )
+
+    def _observe_threads(self, decoding: list[Job], chunks: list[tuple[Job, int]], seconds: float) -> None:
+        """Tell the thread governor what this decode computed (before the KV mirrors grow) and took."""
+        kv = sum(len(self.slots[job.seq].kv) for job in decoding)
+        kv += sum((job.prefill_pos + n // 2) * n for job, n in chunks)
+        self.threads.after_decode(len(decoding), sum(n for _, n in chunks), kv, seconds)  # type: ignore[union-attr]
 
     def _fill_batch(self, *, with_prefill: bool) -> tuple[list[Job], list[tuple[Job, int]], list[tuple[Job, int]]]:
         """Decode tokens first, then prompt chunks. Returns (decoding jobs, (job, n) chunks, (job, batch idx))."""

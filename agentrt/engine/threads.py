@@ -16,9 +16,12 @@ The controller is pure Python (no llama.cpp, no clock of its own), so it is test
 - Contention: when the median slowdown of the last `WINDOW` steps reaches `DEGRADED`, it *probes* one thread
   fewer for a few steps and keeps that count if it was cheaper (by `SWITCH_MARGIN`, for hysteresis) than the
   current count for the same shapes, else goes back.
+  When one thread fewer is still contended (more than one core taken), the probe goes on down.
 - Recovery: a count it left (or never tried) is probed again periodically, first after `PROBE_INTERVAL_MIN_S`,
   doubling after each probe it loses up to `PROBE_INTERVAL_MAX_S`, so the count returns when the load goes and a
-  persistent load costs one short probe every few seconds. A probe that wins moves on in the same direction at
+  persistent load costs one short probe every few seconds. A probe step `PROBE_ABORT` times as costly as the
+  current steps ends the probe at once, and a lost probe's own cost stretches the wait so that losing probes
+  stay under `PROBE_OVERHEAD_SHARE` of the time however slow they are. A probe that wins upward moves on up at
   once, so a machine that frees several cores is followed quickly. When the `OtherLoad` hint (``/proc/stat``)
   shows the other processes' load dropping, the higher count is probed at once instead of waiting.
 
@@ -42,23 +45,30 @@ from typing import Literal
 # below what a lost core costs.
 DEGRADED = 1.5
 # Recent steps whose median judges the current count: one stray slow step (a page fault, a timer interrupt, a
-# garbage collection) is not contention; three of five are.
+# garbage collection) is not contention; three of five are. Decisions start once three steps are in.
 WINDOW = 5
 # Measured steps of a probe. Median of three, ending after two when they agree: a probe costs two or three
 # steps at the other count.
 PROBE_STEPS = 3
-# Steps after any change that are not measured: the threads joining or leaving the pool, caches refilling.
+# The first step after a change is not measured (threads joining or leaving the team, caches refilling)...
 SETTLE_STEPS = 1
+# ...but any probe step this many times as costly as the current count's steps ends the probe at once: no noise
+# does that, a descheduled thread does (on a loaded 2-core machine a probe of 2 threads measured 10-20x).
+PROBE_ABORT = 3.0
 # A probed count must beat the current count by this much to be kept: noise never flips the count back and forth.
 SWITCH_MARGIN = 0.10
 # A probe whose steps find no quiet estimate to compare with (shapes never seen at the starting count) gives up
 # after this many steps, without penalty.
 PROBE_MAX_UNMATCHED = 6
-# How long a count that lost a probe is left alone: this after the first loss, doubling to the maximum. A lost
-# probe under a steady load costs about two steps at several times the cost (~0.1-0.5 s on a small CPU); once
-# per 16 s that is ~1-3% of the run, and the count returns within 16 s of the load going (sooner with the hint).
+# How long a count that lost a probe is left alone: this after the first loss, doubling to the maximum, so the
+# count returns within 16 s of the load going (sooner with the hint) and a steady load costs one short probe
+# per 16 s (~2 steps at a few times the cost: ~1% of the run)...
 PROBE_INTERVAL_MIN_S = 1.0
 PROBE_INTERVAL_MAX_S = 16.0
+# ...and never more than this share of the time goes to losing probes: a probe whose steps took 1 s waits at
+# least 50 s (up to the cap), however the doubling stands.
+PROBE_OVERHEAD_SHARE = 0.02
+PROBE_INTERVAL_CAP_S = 64.0
 # Quiet estimates follow slower (not contended) steps by this share per step: contexts grow by one token per
 # step, a drift of well under 1% per step, which this follows within tens of steps.
 QUIET_DRIFT = 0.05
@@ -69,25 +79,9 @@ DRIFT_LIMIT = 1.25
 QUIET_FOLLOW_DOWN = 0.5
 # The other processes' load dropping by this many cores since a higher count lost its probe: probe it again now.
 HINT_FREED_CORES = 0.5
-
-ThreadsSetting = int | Literal["auto"]
-
-
-def parse_threads(value: object, *, where: str = "threads") -> ThreadsSetting:
-    """``auto`` or a whole number ≥ 1, from a CLI flag, an environment variable or YAML."""
-    if isinstance(value, bool):
-        raise ValueError(f"{where}={value!r}: expected 'auto' or a whole number of threads ≥ 1")
-    if isinstance(value, int):
-        if value < 1:
-            raise ValueError(f"{where}={value}: expected 'auto' or a whole number of threads ≥ 1")
-        return value
-    text = str(value).strip().lower()
-    if text == "auto":
-        return "auto"
-    try:
-        return parse_threads(int(text), where=where)
-    except ValueError:
-        raise ValueError(f"{where}={value!r}: expected 'auto' or a whole number of threads ≥ 1") from None
+# Attention over fewer cached tokens than this per batch token is a small part of a step (a 135M model reads
+# ~90 MB of weights and ~6 MB of KV cache per sequence at 256 tokens): such contexts count as one shape.
+KV_SHAPE_FLOOR = 256
 
 
 @dataclass(frozen=True)
@@ -100,10 +94,11 @@ class StepShape:
 
     def key(self) -> tuple[int, int, int]:
         """Shapes whose quiet cost is alike: exact decode count (1..N sequences differ a lot), prompt tokens in
-        quarter-octaves (≤19% apart: inside `DRIFT_LIMIT`), mean context per token in half-octaves (attention is a
-        part of the step, so ≤41% apart in context is much less apart in time)."""
-        tokens = max(1, self.n_decode + self.n_prefill)
-        return (self.n_decode, _bucket(self.n_prefill, 4), _bucket(self.kv // tokens, 2))
+        quarter-octaves (≤19% apart: inside `DRIFT_LIMIT`), mean context per token in half-octaves above
+        `KV_SHAPE_FLOOR` (attention is a part of the step, so ≤41% apart in context is much less apart in time)."""
+        per_token = self.kv // max(1, self.n_decode + self.n_prefill)
+        kv = 0 if per_token < KV_SHAPE_FLOOR else 1 + round(2 * math.log2(per_token / KV_SHAPE_FLOOR))
+        return (self.n_decode, _bucket(self.n_prefill, 4), kv)
 
 
 def _bucket(n: int, per_octave: int) -> int:
@@ -143,6 +138,8 @@ class _Probe:
     origin: int
     origin_cost: float
     reason: str
+    settle: int = SETTLE_STEPS
+    seconds: float = 0.0  # decode time spent probing (what a lost probe cost)
     costs: list[float] = field(default_factory=list)
     steps: list[tuple[tuple[int, int, int], float]] = field(default_factory=list)
     unmatched: int = 0
@@ -196,12 +193,12 @@ class ThreadController:
         self._seconds_at[threads] = self._seconds_at.get(threads, 0.0) + seconds
         if threads != self.threads or seconds <= 0.0 or self.max_threads == self.min_threads:
             return None
-        if self._settle > 0:
-            self._settle -= 1
-            return None
         key = shape.key()
         if self._probe is not None:
             return self._observe_probe(self._probe, key, seconds, now)
+        if self._settle > 0:
+            self._settle -= 1
+            return None
         quiet = self._quiet.get((key, threads))
         if quiet is None:
             # A shape first seen now: assume it suffers what the recent steps suffer, so a shape that appears
@@ -210,7 +207,7 @@ class ThreadController:
             self._quiet[(key, threads)] = quiet
         self._recent.append(seconds / quiet)
         self._learn(key, threads, seconds)
-        if len(self._recent) < WINDOW:
+        if len(self._recent) < PROBE_STEPS:
             return None
         return self._maybe_probe(median(self._recent), now)
 
@@ -239,7 +236,7 @@ class ThreadController:
             return None
         self._probe = _Probe(count=target, origin=self.threads, origin_cost=slowdown, reason=reason)
         self.probes += 1
-        previous, self.threads, self._settle = self.threads, target, SETTLE_STEPS
+        previous, self.threads = self.threads, target
         return ThreadChange(threads=target, previous=previous, action="probe", reason=reason, slowdown=slowdown)
 
     def _due_at(self, count: int) -> float:
@@ -267,15 +264,25 @@ class ThreadController:
         load = self._other_load()
         return load is not None and load <= schedule.load_at_loss - HINT_FREED_CORES
 
-    def _observe_probe(self, probe: _Probe, key: tuple[int, int, int], seconds: float, now: float) -> ThreadChange | None:
+    def _observe_probe(
+        self, probe: _Probe, key: tuple[int, int, int], seconds: float, now: float
+    ) -> ThreadChange | None:
+        probe.seconds += seconds
+        base = self._base(key, probe.origin)
+        cost = seconds / base if base is not None else None
+        if cost is not None and cost >= PROBE_ABORT * probe.origin_cost:
+            probe.costs.append(cost)
+            return self._end_probe(probe, now, keep=False, reason="much_slower", penalise=True)
+        if probe.settle > 0:
+            probe.settle -= 1
+            return None
         self._learn(key, probe.count, seconds)
-        base = self._quiet.get((key, probe.origin))
-        if base is None:
+        if cost is None:
             probe.unmatched += 1
             if probe.unmatched >= PROBE_MAX_UNMATCHED:
                 return self._end_probe(probe, now, keep=False, reason="no_comparable_steps", penalise=False)
             return None
-        probe.costs.append(seconds / base)
+        probe.costs.append(cost)
         probe.steps.append((key, seconds))
         better = [c < probe.origin_cost * (1.0 - SWITCH_MARGIN) for c in probe.costs]
         if len(probe.costs) < PROBE_STEPS and not (len(better) == 2 and better[0] == better[1]):
@@ -289,8 +296,8 @@ class ThreadController:
         if probe.reason == "contention" and contended and probe.count > self.min_threads:
             previous = probe.count
             probe.count -= 1
-            probe.costs, probe.steps, probe.unmatched = [], [], 0
-            self.threads, self._settle = probe.count, SETTLE_STEPS
+            probe.costs, probe.steps, probe.unmatched, probe.settle = [], [], 0, SETTLE_STEPS
+            self.threads = probe.count
             return ThreadChange(threads=probe.count, previous=previous, action="probe", reason="contention",
                                 slowdown=probe.origin_cost, probe_cost=cost)
         return self._end_probe(probe, now, keep=False, reason="slower", penalise=True)
@@ -311,7 +318,8 @@ class ThreadController:
         if penalise:
             # The neighbour on the probe's side is what waits (a descent may have gone further than one).
             schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
-            schedule.retry_at = schedule.periodic_at = now + schedule.interval
+            wait = max(schedule.interval, min(PROBE_INTERVAL_CAP_S, probe.seconds / PROBE_OVERHEAD_SHARE))
+            schedule.retry_at = schedule.periodic_at = now + wait
             schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
             schedule.lost_at = now
             schedule.cost_at_loss = cost if cost is not None else math.inf
@@ -333,6 +341,16 @@ class ThreadController:
                 self._schedule[count] = _Schedule(periodic_at=now + PROBE_INTERVAL_MIN_S)
 
     # --- quiet estimates ----------------------------------------------------------------------------------
+
+    def _base(self, key: tuple[int, int, int], threads: int) -> float | None:
+        """The quiet cost of a shape at a count, or of the same batch at the next shorter or longer context."""
+        quiet = self._quiet.get((key, threads))
+        if quiet is None:
+            n_decode, n_prefill, kv = key
+            quiet = self._quiet.get(((n_decode, n_prefill, kv - 1), threads)) or self._quiet.get(
+                ((n_decode, n_prefill, kv + 1), threads)
+            )
+        return quiet
 
     def _learn(self, key: tuple[int, int, int], threads: int, seconds: float) -> None:
         quiet = self._quiet.get((key, threads))
