@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from agentrt.engine.engine import Engine
+from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.request import GenerationResult
 from agentrt.models import DEFAULT_MODEL, locate, named_models
 
@@ -26,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="several agents generating at once on one shared model")
     demo.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
     demo.add_argument("--tokens", type=int, default=64, help="most new tokens per agent")
+    add_machine_options(demo)
     demo.set_defaults(func=_demo)
 
 
@@ -59,7 +61,9 @@ async def _run_agent(engine: Engine, name: str, role: str, task: str, tokens: in
 
 async def _demo(args: argparse.Namespace) -> int:
     print(f"Loading {args.model} once for {len(DEMO_AGENTS)} agents...")
-    async with await Engine.start(model=args.model, sequences=len(DEMO_AGENTS), n_ctx=1024) as engine:
+    async with await Engine.start(
+        model=args.model, sequences=len(DEMO_AGENTS), n_ctx=1024, **machine_overrides(args)
+    ) as engine:
         print(f"Memory plan: {engine.memory_plan.describe()}")
         # Warm-up, so neither run below pays for first-touch page faults.
         await engine.chat([{"role": "user", "content": "Hi"}], max_tokens=4)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.events import Event, EventBus
 from agentrt.graph.handle import RunHandle
@@ -40,6 +41,8 @@ class RunLaunch(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
     model: str | None = Field(None, description="overrides the graph's `model.model`")
     sequences: int | None = Field(None, ge=1, description="overrides the graph's `model.sequences`")
+    threads: ThreadsSetting | None = Field(None, description="overrides the graph's `model.threads`")
+    gpu_layers: GpuLayersSetting | None = Field(None, description="overrides the graph's `model.gpu_layers`")
     run_dir: Path | None = Field(None, description="where events.jsonl and state.json go; required to resume")
     resume: bool = False
     remote: list[str] = Field(
@@ -52,10 +55,9 @@ async def start_real_engine(spec: GraphSpec, events: EventBus) -> EngineProtocol
     `RemoteEngine` when the graph names servers (``engine: {remote: [...]}``)."""
     from agentrt.engine import Engine, EngineConfig  # imported here: loading llama.cpp is only for real runs
 
-    settings = spec.model
     if spec.engine.remote:
         return await _start_remote(spec.engine.remote, spec, events, where="engine.remote")
-    config = EngineConfig(model=settings.model, sequences=settings.sequences, n_ctx=settings.n_ctx)
+    config = EngineConfig(**spec.model.engine_overrides())
     return await Engine.start(config, events=events)
 
 

@@ -3,7 +3,8 @@
 The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
 
     name: research
-    model: {model: smollm2, sequences: 4, n_ctx: 2048}     # the shared engine's settings
+    model: {model: smollm2, sequences: 4, n_ctx: 2048}     # the shared engine's settings (also threads: auto|N,
+                                                           # gpu_layers: auto|N; see EngineConfig)
     engine: {remote: [http://10.0.0.5:8080]}   # optional: OpenAI-compatible servers instead of the local model
     max_concurrency: 8            # optional run-wide cap on running nodes (the pool bounds it anyway)
     default_agent: executor       # runs plan steps that name no agent (dynamic expansion)
@@ -42,6 +43,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from agentrt.engine.config import GpuLayersSetting, ThreadsSetting, parse_gpu_layers, parse_threads
 from agentrt.errors import GraphSpecError
 from agentrt.graph.contract import AgentSpec
 from agentrt.graph.yamlsource import SourceMap, load_yaml_with_lines, read_yaml_file
@@ -59,6 +61,24 @@ class ModelSettings(BaseModel):
     model: str = "smollm2"
     sequences: int = Field(4, ge=1, le=256)
     n_ctx: int = Field(2048, ge=64)
+    # Machine settings: unset (None) leaves them to --threads/--gpu-layers, AGENTRT_THREADS/AGENTRT_GPU_LAYERS, auto.
+    threads: ThreadsSetting | None = Field(None, description="compute threads: auto (follow the free cores) or N")
+    gpu_layers: GpuLayersSetting | None = Field(None, description="layers on a GPU: auto, -1 (all) or N")
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads(cls, value: Any) -> Any:
+        return None if value is None else parse_threads(value)
+
+    @field_validator("gpu_layers", mode="before")
+    @classmethod
+    def _gpu_layers(cls, value: Any) -> Any:
+        return None if value is None else parse_gpu_layers(value)
+
+    def engine_overrides(self) -> dict[str, Any]:
+        """The `EngineConfig` fields these settings give (machine settings only where set)."""
+        fields = {"model": self.model, "sequences": self.sequences, "n_ctx": self.n_ctx}
+        return fields | {k: v for k in ("threads", "gpu_layers") if (v := getattr(self, k)) is not None}
 
 
 class EngineSettings(BaseModel):
@@ -188,11 +208,16 @@ class GraphSpec(BaseModel):
         self._source = source
         return self
 
-    def with_model_overrides(self, model: str | None = None, sequences: int | None = None) -> GraphSpec:
-        """A copy with the engine settings overridden (``--model``, ``--sequences``)."""
-        settings = self.model.model_copy(
-            update={k: v for k, v in {"model": model, "sequences": sequences}.items() if v is not None}
-        )
+    def with_model_overrides(
+        self,
+        model: str | None = None,
+        sequences: int | None = None,
+        threads: ThreadsSetting | None = None,
+        gpu_layers: GpuLayersSetting | None = None,
+    ) -> GraphSpec:
+        """A copy with the engine settings overridden (``--model``, ``--sequences``, ``--threads``, ...)."""
+        given = {"model": model, "sequences": sequences, "threads": threads, "gpu_layers": gpu_layers}
+        settings = self.model.model_copy(update={k: v for k, v in given.items() if v is not None})
         copy = self.model_copy(update={"model": ModelSettings.model_validate(settings.model_dump())})
         copy._source = self._source
         return copy

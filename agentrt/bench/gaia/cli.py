@@ -11,6 +11,7 @@ from typing import Any
 from agentrt.bench.gaia.benchmark import GaiaBenchConfig, run_gaia_benchmark
 from agentrt.bench.gaia.progress import ProgressDisplay
 from agentrt.bench.gaia.report import REPORT_MD, Report
+from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import ConfigError
 from agentrt.events import EventBus
@@ -44,6 +45,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the graph's model)")
     parser.add_argument("--n-ctx", type=_positive_int, default=None, help="context per sequence (default: the graph's)")
+    add_machine_options(parser)
     parser.add_argument(
         "--remote", action="append", default=[], metavar="URL",
         help="run the model on this OpenAI-compatible server instead of here; repeat for several "
@@ -96,6 +98,9 @@ async def run_command(args: argparse.Namespace) -> int:
     settings = runner.graph.spec.model
     model = args.model or settings.model
     n_ctx = args.n_ctx or settings.n_ctx
+    # The graph's machine settings where it has them, the command line's over them (unset: environment, auto).
+    machine = {k: v for k, v in settings.engine_overrides().items() if k in ("threads", "gpu_layers")}
+    machine |= machine_overrides(args)
 
     remote = list(args.remote) or list(runner.graph.spec.engine.remote)
 
@@ -123,7 +128,7 @@ async def run_command(args: argparse.Namespace) -> int:
                                              where="--remote" if args.remote else "engine.remote")
         from agentrt.engine import Engine, EngineConfig
 
-        return await Engine.start(EngineConfig(model=model, sequences=pool_size, n_ctx=n_ctx))
+        return await Engine.start(EngineConfig(model=model, sequences=pool_size, n_ctx=n_ctx, **machine))
 
     config = GaiaBenchConfig(
         tasks=args.tasks,
@@ -135,6 +140,7 @@ async def run_command(args: argparse.Namespace) -> int:
         compare_sequential=args.compare_sequential,
         task_timeout_s=args.task_timeout,
         meta={"graph": str(graph_path), "model": model, "n_ctx per sequence": n_ctx}
+        | ({f"{k} (given)": v for k, v in machine.items()} if not remote and args.ray is None else {})
         | ({"remote endpoints": ", ".join(str(getattr(e, "url", e)) for e in remote)} if remote else {})
         | ({"ray": f"{args.ray_actors or 'default'} actors, cluster {args.ray or 'local'}"} if args.ray is not None else {}),
     )
