@@ -7,7 +7,7 @@
 # own thread pool (with polling settings) instead of OpenMP's. Its build/bin also holds the shared libraries
 # (libllama.so, libggml*.so), which the engine loads instead of the wheel's with LLAMA_CPP_LIB_PATH=<that dir>;
 # `agentrt bench contention` uses both to compare the two ways of running compute threads.
-# Usage: scripts/build-llama-bench.sh [PYTHON] [VARIANT]
+# Usage: scripts/build-llama-bench.sh [PYTHON] [VARIANT]      (AGENTRT_NO_BUILD=1: print the path if built, else exit 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=${1:-.venv/bin/python}
@@ -20,6 +20,9 @@ case "$variant" in
   *) echo "build-llama-bench.sh: unknown variant '$variant' (openmp, threadpool)" >&2; exit 2 ;;
 esac
 bin="$out/build/bin/llama-batched-bench"
+if [ ! -x "$bin" ] && [ "${AGENTRT_NO_BUILD:-0}" = 1 ]; then
+  exit 3
+fi
 if [ ! -x "$bin" ]; then
   mkdir -p "$out"
   if [ ! -d "$out/src" ]; then

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="several agents generating at once on one shared model")
     demo.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
     demo.add_argument("--tokens", type=int, default=64, help="most new tokens per agent")
-    add_machine_options(demo)
+    add_machine_options(demo, graph=False)
     demo.set_defaults(func=_demo)
 
 

@@ -20,17 +20,18 @@ def _arg_type(parse: Callable[..., Any], flag: str) -> Callable[[str], Any]:
     return convert
 
 
-def add_machine_options(parser: argparse.ArgumentParser, *, what: str = "the engine") -> None:
-    """Adds ``--threads`` and ``--gpu-layers`` (both default None: the config, then the environment, decide)."""
+def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) -> None:
+    """Adds ``--threads`` and ``--gpu-layers`` (both default None: the graph, then the environment, decide)."""
+    from_graph = "the graph's model.{}, else " if graph else ""
     parser.add_argument(
         "--threads", type=_arg_type(parse_threads, "--threads"), default=None, metavar="N|auto",
-        help=f"compute threads of {what}: auto follows the free cores at run time, a number fixes it "
-        f"(default: the graph's model.threads, else ${THREADS_ENV}, else auto)",
+        help="compute threads: auto follows the free cores at run time, a number fixes it "
+        f"(default: {from_graph.format('threads')}${THREADS_ENV}, else auto)",
     )
     parser.add_argument(
         "--gpu-layers", type=_arg_type(parse_gpu_layers, "--gpu-layers"), default=None, metavar="N|auto",
         help=f"layers offloaded to a GPU: -1 all, 0 none, auto all when llama.cpp has a GPU backend "
-        f"(default: the graph's model.gpu_layers, else ${GPU_LAYERS_ENV}, else auto)",
+        f"(default: {from_graph.format('gpu_layers')}${GPU_LAYERS_ENV}, else auto)",
     )
 
 

@@ -16,7 +16,8 @@ The controller is pure Python (no llama.cpp, no clock of its own), so it is test
 - Contention: when the median slowdown of the last `WINDOW` steps reaches `DEGRADED`, it *probes* one thread
   fewer for a few steps and keeps that count if it was cheaper (by `SWITCH_MARGIN`, for hysteresis) than the
   current count for the same shapes, else goes back.
-  When one thread fewer is still contended (more than one core taken), the probe goes on down.
+  When one thread fewer is no faster or still contended (more than one core taken), the probe goes on down,
+  twice as far each time.
 - Recovery: a count it left (or never tried) is probed again periodically, first after `PROBE_INTERVAL_MIN_S`,
   doubling after each probe it loses up to `PROBE_INTERVAL_MAX_S`, so the count returns when the load goes and a
   persistent load costs one short probe every few seconds. A probe step `PROBE_ABORT` times as costly as the
@@ -56,6 +57,8 @@ SETTLE_STEPS = 1
 # does that, a descheduled thread does (on a loaded 2-core machine a probe of 2 threads measured 10-20x).
 PROBE_ABORT = 3.0
 # A probed count must beat the current count by this much to be kept: noise never flips the count back and forth.
+# Between many threads one more gains less than that even when it is free (the 16th thread: ~6%), so the margin
+# is at most half of what perfect scaling would gain from the change (16 -> 15: 3%).
 SWITCH_MARGIN = 0.10
 # A probe whose steps find no quiet estimate to compare with (shapes never seen at the starting count) gives up
 # after this many steps, without penalty.
@@ -65,8 +68,8 @@ PROBE_MAX_UNMATCHED = 6
 # per 16 s (~2 steps at a few times the cost: ~1% of the run)...
 PROBE_INTERVAL_MIN_S = 1.0
 PROBE_INTERVAL_MAX_S = 16.0
-# ...and never more than this share of the time goes to losing probes: a probe whose steps took 1 s waits at
-# least 50 s (up to the cap), however the doubling stands.
+# ...and never more than this share of the time goes to losing probes: a probe that cost 1 s more than the
+# current count would have taken waits at least 50 s (up to the cap), however the doubling stands.
 PROBE_OVERHEAD_SHARE = 0.02
 PROBE_INTERVAL_CAP_S = 64.0
 # Quiet estimates follow slower (not contended) steps by this share per step: contexts grow by one token per
@@ -99,6 +102,11 @@ class StepShape:
         per_token = self.kv // max(1, self.n_decode + self.n_prefill)
         kv = 0 if per_token < KV_SHAPE_FLOOR else 1 + round(2 * math.log2(per_token / KV_SHAPE_FLOOR))
         return (self.n_decode, _bucket(self.n_prefill, 4), kv)
+
+
+def switch_margin(current: int, other: int) -> float:
+    """How much cheaper a step at ``other`` threads must be for the count to move there (see `SWITCH_MARGIN`)."""
+    return min(SWITCH_MARGIN, 0.5 * abs(other - current) / max(other, current))
 
 
 def _bucket(n: int, per_octave: int) -> int:
@@ -139,7 +147,8 @@ class _Probe:
     origin_cost: float
     reason: str
     settle: int = SETTLE_STEPS
-    seconds: float = 0.0  # decode time spent probing (what a lost probe cost)
+    descent: int = 1  # threads the last step down dropped (a descent doubles it each time)
+    wasted: float = 0.0  # decode time the probe cost beyond what the starting count would have taken
     costs: list[float] = field(default_factory=list)
     steps: list[tuple[tuple[int, int, int], float]] = field(default_factory=list)
     unmatched: int = 0
@@ -231,7 +240,9 @@ class ThreadController:
             due = [t for t in (down, up) if t is not None and now >= self._due_at(t)]
             if due:
                 target = min(due, key=self._due_at)
-                reason = "momentum" if self._schedule[target].periodic_at < 0 else "periodic"
+                reason = "momentum" if self._schedule[target].periodic_at < 0 and self.switches else "periodic"
+                if target == down:
+                    target = self._descent_start(down)
         if target is None:
             return None
         self._probe = _Probe(count=target, origin=self.threads, origin_cost=slowdown, reason=reason)
@@ -267,9 +278,10 @@ class ThreadController:
     def _observe_probe(
         self, probe: _Probe, key: tuple[int, int, int], seconds: float, now: float
     ) -> ThreadChange | None:
-        probe.seconds += seconds
         base = self._base(key, probe.origin)
         cost = seconds / base if base is not None else None
+        if base is not None:
+            probe.wasted += max(0.0, seconds - base * probe.origin_cost)
         if cost is not None and cost >= PROBE_ABORT * probe.origin_cost:
             probe.costs.append(cost)
             return self._end_probe(probe, now, keep=False, reason="much_slower", penalise=True)
@@ -284,21 +296,27 @@ class ThreadController:
             return None
         probe.costs.append(cost)
         probe.steps.append((key, seconds))
-        better = [c < probe.origin_cost * (1.0 - SWITCH_MARGIN) for c in probe.costs]
+        margin = switch_margin(probe.origin, probe.count)
+        better = [c < probe.origin_cost * (1.0 - margin) for c in probe.costs]
         if len(probe.costs) < PROBE_STEPS and not (len(better) == 2 and better[0] == better[1]):
             return None
         cost = median(probe.costs)
-        if cost < probe.origin_cost * (1.0 - SWITCH_MARGIN):
+        if cost < probe.origin_cost * (1.0 - margin):
             return self._end_probe(probe, now, keep=True, reason="faster", penalise=False)
-        # Still contended one thread down (its cost is beyond what even perfect scaling would explain): more
-        # than one core is taken. Go on down without returning to the starting count.
+        # Go on down, twice as far each time, without returning to the starting count, when the fewer threads
+        # were still contended (slower than even perfect scaling would explain: more cores are taken), or cost no
+        # more than perfect scaling says they must (and not much more than now): then the starting count's
+        # steps may have been contended all along, their "quiet" cost with them, and a count further down that
+        # has its cores to itself would show it.
         contended = cost >= DEGRADED * probe.origin / probe.count
-        if probe.reason == "contention" and contended and probe.count > self.min_threads:
+        cheap = cost <= probe.origin_cost * min(DEGRADED, probe.origin / probe.count)
+        if probe.count < probe.origin and (contended or cheap) and probe.count > self.min_threads:
             previous = probe.count
-            probe.count -= 1
+            probe.descent *= 2
+            probe.count = max(self.min_threads, probe.count - probe.descent)
             probe.costs, probe.steps, probe.unmatched, probe.settle = [], [], 0, SETTLE_STEPS
             self.threads = probe.count
-            return ThreadChange(threads=probe.count, previous=previous, action="probe", reason="contention",
+            return ThreadChange(threads=probe.count, previous=previous, action="probe", reason=probe.reason,
                                 slowdown=probe.origin_cost, probe_cost=cost)
         return self._end_probe(probe, now, keep=False, reason="slower", penalise=True)
 
@@ -318,7 +336,7 @@ class ThreadController:
         if penalise:
             # The neighbour on the probe's side is what waits (a descent may have gone further than one).
             schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
-            wait = max(schedule.interval, min(PROBE_INTERVAL_CAP_S, probe.seconds / PROBE_OVERHEAD_SHARE))
+            wait = max(schedule.interval, min(PROBE_INTERVAL_CAP_S, probe.wasted / PROBE_OVERHEAD_SHARE))
             schedule.retry_at = schedule.periodic_at = now + wait
             schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
             schedule.lost_at = now
@@ -328,15 +346,17 @@ class ThreadController:
                             slowdown=probe.origin_cost, probe_cost=cost)
 
     def _reset_neighbours(self, now: float, came_from: int | None = None) -> None:
-        """Fresh schedules around the current count, each first due after the shortest interval. After a move
-        up, the next count up is due at once (momentum: freed cores often come more than one at a time); after a
-        move down, the next count down needs no such push (it is probed as soon as the steps show contention)."""
+        """Fresh schedules around the current count, each first due after the shortest interval. At the start
+        both neighbours are due at once: the machine may be busy already, and the quiet estimates learned from
+        contended steps would then see no contention. After a move up, the next count up is due at once
+        (momentum: freed cores often come more than one at a time); after a move down, the next count down needs
+        no such push (it is probed as soon as the steps show contention)."""
         self._schedule = {}
         for count in (self.threads - 1, self.threads + 1):
             if not self.min_threads <= count <= self.max_threads:
                 continue
-            if came_from is not None and came_from < self.threads < count:
-                self._schedule[count] = _Schedule(periodic_at=-1.0)  # momentum: due now
+            if came_from is None or came_from < self.threads < count:
+                self._schedule[count] = _Schedule(periodic_at=-1.0)  # due now
             else:
                 self._schedule[count] = _Schedule(periodic_at=now + PROBE_INTERVAL_MIN_S)
 

@@ -209,11 +209,20 @@ def test_many_cores_follow_the_number_of_busy_ones() -> None:
     machine = Machine(cores=16, load=load)
     shapes = agent_like_shapes(12000)
     run = simulate(machine, shapes, "auto")
-    assert counts_between(run, 5.0, 10.0) == {16} | (counts_between(run, 5.0, 10.0) & {15})
+    quiet_start = [c for at, c in run.threads_at if 5.0 <= at < 10.0]
+    assert quiet_start.count(16) > 0.9 * len(quiet_start)
     settled = [c for at, c in run.threads_at if 15.0 <= at < 40.0]
     assert settled.count(13) > 0.8 * len(settled)
     assert max(c for at, c in run.threads_at if 40.0 + PROBE_INTERVAL_MAX_S + 5 <= at) == 16
     assert ratio_to_best(machine, shapes) >= 0.9
+
+
+def test_many_cores_busy_from_the_start() -> None:
+    # Every step at 16 threads is contended from the first one, so its "quiet" cost is contended too: only a
+    # probe further down (13 threads have their cores) can show it.
+    machine = Machine(cores=16, load=lambda t: 3.0)
+    assert best_fixed(machine, SHAPES)[0] == 13
+    assert ratio_to_best(machine, SHAPES) >= 0.9
 
 
 def test_one_core_has_nothing_to_decide() -> None:
