@@ -54,7 +54,9 @@ class EngineStats(BaseModel):
     shared_tokens: int  # prompt tokens copied from another sequence's KV cache
     step_s: float
     decode_s: float  # inside llama_decode
-    sample_s: float
+    sample_s: float  # token picking and delivery
+    sampler_s: float = 0.0  # of which llama.cpp sampler chains (grammar passes, temperature sampling)
+    idle_s: float = 0.0  # the owner thread waiting with no request to run
     queue_depth: int
     sequences: list[SequenceStats]
     threads: ThreadStats | None = None  # compute threads: the count now and how `auto` has moved it
@@ -241,9 +243,14 @@ class Engine(LeasingEngine):
         return EngineStats(
             steps=c.steps, generated_tokens=c.generated_tokens, prefill_tokens=c.prefill_tokens,
             cached_tokens=c.cached_tokens, shared_tokens=c.shared_tokens, step_s=c.step_s, decode_s=c.decode_s,
-            sample_s=c.sample_s, queue_depth=self.pool.waiting, sequences=rows,
+            sample_s=c.sample_s, sampler_s=c.sampler_s, idle_s=c.idle_s, queue_depth=self.pool.waiting, sequences=rows,
             threads=self._steps.threads.stats() if self._steps.threads is not None else None,
         )
+
+    @property
+    def owner_thread_id(self) -> int | None:
+        """The OS id of the owner thread (the one that runs llama.cpp), for per-thread CPU accounting."""
+        return self._steps.thread_id
 
     async def close(self) -> None:
         if self._closed:

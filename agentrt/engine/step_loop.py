@@ -132,7 +132,9 @@ class StepCounters:
     shared_tokens: int = 0
     step_s: float = 0.0
     decode_s: float = 0.0
-    sample_s: float = 0.0
+    sample_s: float = 0.0  # token picking and delivery, after llama_decode
+    sampler_s: float = 0.0  # of which llama.cpp sampler chains (grammars, temperature sampling)
+    idle_s: float = 0.0  # waiting for work with no request running
 
 
 class StepLoop:
@@ -158,11 +160,16 @@ class StepLoop:
         self.ready: asyncio.Future[LlamaModel] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()
         self._outbox: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self._step_sampler_s = 0.0
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="agentrt-engine", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def thread_id(self) -> int | None:
+        return self._thread.native_id
 
     # --- thread body ----------------------------------------------------------------------------------------
 
@@ -201,7 +208,12 @@ class StepLoop:
     def _take_commands(self, *, block: bool) -> None:
         while True:
             try:
-                command = self.commands.get(block=block)
+                if block:
+                    waiting = time.perf_counter()
+                    command = self.commands.get()
+                    self.counters.idle_s += time.perf_counter() - waiting
+                else:
+                    command = self.commands.get_nowait()
             except queue.Empty:
                 return
             block = False
@@ -359,6 +371,7 @@ class StepLoop:
             job.prefill_pos += n
             n_prefill += n
 
+        self._step_sampler_s = 0.0
         if outputs:
             self._pick_tokens(outputs)
         t3 = time.perf_counter()
@@ -369,6 +382,7 @@ class StepLoop:
         c.step_s += t3 - t0
         c.decode_s += t2 - t1
         c.sample_s += t3 - t2
+        c.sampler_s += self._step_sampler_s
         self.events.emit(
             "engine.step",
             step=c.steps,
@@ -379,6 +393,7 @@ class StepLoop:
             step_ms=(t3 - t0) * 1e3,
             decode_ms=(t2 - t1) * 1e3,
             sample_ms=(t3 - t2) * 1e3,
+            sampler_ms=self._step_sampler_s * 1e3,
             queue_depth=self.queue_depth(),
             active=len(self.jobs),
             threads=threads,
@@ -436,11 +451,14 @@ class StepLoop:
         for row, (job, batch_index) in enumerate(outputs):
             if job.sampler is None:
                 token = picks[row]
-            elif job.greedy_grammar and model.grammar_allows(job.sampler, picks[row]):
-                token = picks[row]
-                model.accept(job.sampler, token)
             else:
-                token = model.sample(job.sampler, batch_index)
+                started = time.perf_counter()
+                if job.greedy_grammar and model.grammar_allows(job.sampler, picks[row]):
+                    token = picks[row]
+                    model.accept(job.sampler, token)
+                else:
+                    token = model.sample(job.sampler, batch_index)
+                self._step_sampler_s += time.perf_counter() - started
             self._on_token(job, token, now)
 
     def _on_token(self, job: Job, token: int, now: float) -> None:
