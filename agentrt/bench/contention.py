@@ -85,6 +85,8 @@ def variants(cores: int, groups: set[str], threadpool: Path | None, reference: P
                            env={"GOMP_SPINCOUNT": SHORT_SPIN}))
         out.append(Variant("agentrt auto, OMP_WAIT_POLICY=passive", "agentrt", "auto",
                            env={"OMP_WAIT_POLICY": "passive"}))
+        out.append(Variant(f"agentrt auto, GOMP_SPINCOUNT={SHORT_SPIN}", "agentrt", "auto",
+                           env={"GOMP_SPINCOUNT": SHORT_SPIN}))
     if "threadpool" in groups and threadpool is not None:
         for poll in (50, 0):
             out.append(Variant(f"agentrt {cores} threads, ggml pool poll {poll}", "agentrt", cores, "threadpool",

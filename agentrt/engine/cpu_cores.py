@@ -153,6 +153,17 @@ class OtherLoad:
         times = os.times()
         return time.monotonic(), busy / self._hz, times.user + times.system
 
+    def initial(self) -> float | None:
+        """A first figure before two readings exist: the 1-minute load average (the run queue; our own model
+        load adds a little to it). None unless `trusted` (a container's load average is the host's)."""
+        if not self.trusted:
+            return None
+        try:
+            load = float(Path("/proc/loadavg").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return max(0.0, min(float(len(self._cpus)), load))
+
     def sample(self) -> float | None:
         """Cores busy with other processes since the previous call (None until two readings exist)."""
         now = time.monotonic()

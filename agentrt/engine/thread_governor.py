@@ -8,6 +8,7 @@ is an ``engine.threads`` event; `Engine.stats()` shows the current count.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
@@ -37,10 +38,14 @@ class ThreadStats(BaseModel):
 
 
 def initial_threads(setting: ThreadsSetting, cores: UsableCores | None = None) -> int:
-    """The count a model is loaded with: the fixed number, or where ``auto`` starts."""
+    """The count a model is loaded with: the fixed number, or where ``auto`` starts — the physical cores, less
+    the cores the load average says are busy (the controller checks both neighbours at once anyway; starting
+    right saves its first steps, which on a busy machine cost seconds each)."""
     if setting != "auto":
         return setting
-    return (cores or usable_cores()).start_threads
+    cores = cores or usable_cores()
+    busy = OtherLoad(cores).initial()
+    return max(1, cores.start_threads - (math.floor(busy) if busy is not None else 0))
 
 
 class ThreadGovernor:

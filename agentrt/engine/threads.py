@@ -69,9 +69,11 @@ PROBE_MAX_UNMATCHED = 6
 PROBE_INTERVAL_MIN_S = 1.0
 PROBE_INTERVAL_MAX_S = 16.0
 # ...and never more than this share of the time goes to losing probes: a probe that cost 1 s more than the
-# current count would have taken waits at least 50 s (up to the cap), however the doubling stands.
+# current count would have taken waits at least 50 s, however the doubling stands. On a badly overloaded
+# machine one probe step can cost 10 s (measured: 2 threads 15-30x slower than 1 beside a parallel build), so
+# the cap is long; the `OtherLoad` hint brings the count back sooner when the load goes.
 PROBE_OVERHEAD_SHARE = 0.02
-PROBE_INTERVAL_CAP_S = 64.0
+PROBE_INTERVAL_CAP_S = 240.0
 # Quiet estimates follow slower (not contended) steps by this share per step: contexts grow by one token per
 # step, a drift of well under 1% per step, which this follows within tens of steps.
 QUIET_DRIFT = 0.05

@@ -32,7 +32,7 @@ EVENTS_FILE = "events.jsonl"
 BENCH_LOGGED_EVENTS = frozenset(
     {
         "gaia.started", "gaia.task", "gaia.finished",
-        "engine.loading", "engine.ready", "engine.closed",
+        "engine.loading", "engine.ready", "engine.threads", "engine.closed",
         "seq.acquired", "seq.released", "request.finished", "request.failed",
     }
 )

@@ -172,7 +172,7 @@ class Profiler:
             idle = stats1.idle_s - self._stats0.idle_s
             between = max(0.0, wall - step_s - idle)
         return EngineTime(
-            wall_s=wall, steps=len(steps), busy_share=step_s / wall if wall else 0.0,
+            wall_s=wall, steps=len(steps), busy_share=min(1.0, step_s / wall) if wall else 0.0,
             decode_steps_s=step_s - prefill_steps_s, prefill_steps_s=prefill_steps_s, llama_decode_s=decode_s,
             picking_s=picking_s, sampler_s=sum(s.get("sampler_ms", 0.0) for s in steps) / 1e3,
             batch_other_s=max(0.0, step_s - decode_s - picking_s), between_steps_s=between, idle_s=idle,
