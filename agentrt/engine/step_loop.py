@@ -78,6 +78,10 @@ class Job:
     text_events: TextEvents | None = None  # only while somebody reads `request.text`
     generated: int = 0
     pending_token: int | None = None  # sampled, not yet in the KV cache: decoded in the next step
+    # Another job, admitted earlier and still prefilling, whose prompt starts like this one: this job's prefill
+    # waits until that one has prefilled the common prefix, then copies it (see `_follow`).
+    leader: Job | None = None
+    leader_prefix: int = 0
     admitted_at: float = 0.0
     first_token_at: float = 0.0
 
@@ -263,6 +267,7 @@ class StepLoop:
             return
         job.n_cached = reuse
         job.prefill_pos = reuse
+        self._find_leader(job, reuse, limit)
         job.text = TextStream(job.request.stop)
         job.admitted_at = time.perf_counter()
         if self.events.wants(TEXT_EVENT):
@@ -281,6 +286,36 @@ class StepLoop:
             shared_tokens=job.n_shared,
         )
         self._seq_state(slot)
+
+    def _find_leader(self, job: Job, reuse: int, limit: int) -> None:
+        """Requests that start together (a wave of agents with one system prompt) find no sequence holding their
+        common prefix yet, and would each prefill it. Let the later ones follow the earliest that shares the
+        longest prefix: they wait for it to get past the prefix, then copy it."""
+        best, best_len = None, reuse + MIN_SHARED_PREFIX - 1
+        for other in self.jobs.values():
+            if other.prefill_pos < len(other.prompt) and other.leader is None:
+                n = _common_prefix(other.prompt, job.prompt, limit)
+                if n > best_len:
+                    best, best_len = other, n
+        if best is not None:
+            job.leader, job.leader_prefix = best, best_len
+
+    def _follow(self, job: Job) -> bool:
+        """Whether a follower may prefill now: once its leader has prefilled the common prefix (copied here), or
+        has left (whatever it prefilled stays in its sequence for the usual prefix sharing next time)."""
+        leader = job.leader
+        assert leader is not None
+        if leader.id in self.jobs and len(self.slots[leader.seq].kv) < job.leader_prefix:
+            return False
+        slot, donor = self.slots[job.seq], self.slots[leader.seq]
+        n = min(job.leader_prefix, _common_prefix(donor.kv, job.prompt, len(job.prompt) - 1))
+        if n >= job.prefill_pos + MIN_SHARED_PREFIX:
+            self._copy_prefix(donor, slot, n)
+            job.n_shared += n - job.prefill_pos
+            self.counters.shared_tokens += n - job.prefill_pos
+            job.n_cached = job.prefill_pos = n
+        job.leader = None
+        return True
 
     def _best_donor(self, job: Job, limit: int) -> tuple[SeqSlot | None, int]:
         best: SeqSlot | None = None
@@ -418,7 +453,7 @@ class StepLoop:
                 idx = batch.add(job.pending_token, len(self.slots[job.seq].kv), job.seq, logits=True)
                 decoding.append(job)
                 outputs.append((job, idx))
-            elif job.prefill_pos < len(job.prompt):
+            elif job.prefill_pos < len(job.prompt) and (job.leader is None or self._follow(job)):
                 prefilling.append(job)
         if with_prefill and prefilling:
             prefilling.sort(key=lambda j: (-j.priority, j.id))
