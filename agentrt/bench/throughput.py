@@ -163,10 +163,12 @@ def find_reference(build: bool, variant: str = "openmp") -> Path | None:
         return Path(on_path)
     if not script.exists():
         return None
+    found = subprocess.run(["bash", str(script), sys.executable, variant], capture_output=True, text=True,
+                           env={**os.environ, "AGENTRT_NO_BUILD": "1"})
+    if found.returncode == 0 and found.stdout.strip():
+        return Path(found.stdout.strip().splitlines()[-1])
     if not build:
-        found = subprocess.run(["bash", str(script), sys.executable, variant], capture_output=True, text=True,
-                               env={**os.environ, "AGENTRT_NO_BUILD": "1"})
-        return Path(found.stdout.strip().splitlines()[-1]) if found.returncode == 0 and found.stdout.strip() else None
+        return None
     print(f"preparing llama.cpp's llama-batched-bench ({variant}) for the reference figures (built once: minutes "
           "the first time)", file=sys.stderr)
     done = subprocess.run(["bash", str(script), sys.executable, variant], capture_output=True, text=True)
