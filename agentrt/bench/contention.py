@@ -217,7 +217,7 @@ def run_agentrt(variant: Variant, phase: str, work: Workload, load: BackgroundLo
 def run_llama(variant: Variant, phase: str, work: Workload, load: BackgroundLoad, binary: Path, repeat: int) -> Cell:
     from agentrt.bench.throughput import llama_batched_bench
 
-    env = _library_env(variant, None)
+    env = {**os.environ, **variant.env}  # the binary finds its own build's libraries (RPATH)
     toggler = _start_load(load, phase, work.toggle_s)
     try:
         figures = llama_batched_bench(binary, resolve_model(work.model), [work.sequences], work.tokens_for(phase),
@@ -378,12 +378,17 @@ def _main(args: argparse.Namespace) -> int:
             for phase in phases:
                 for variant in rows:
                     started = time.perf_counter()
-                    if variant.kind == "agentrt":
-                        cell = run_agentrt(variant, phase, work, load, threadpool, repeat)
-                    else:
-                        binary = threadpool if variant.library == "threadpool" else reference
-                        assert binary is not None
-                        cell = run_llama(variant, phase, work, load, binary, repeat)
+                    try:
+                        if variant.kind == "agentrt":
+                            cell = run_agentrt(variant, phase, work, load, threadpool, repeat)
+                        else:
+                            binary = threadpool if variant.library == "threadpool" else reference
+                            assert binary is not None
+                            cell = run_llama(variant, phase, work, load, binary, repeat)
+                    except (RuntimeError, subprocess.CalledProcessError, KeyError) as exc:
+                        # One cell that cannot run (a missing library, a crash) leaves the others standing.
+                        print(f"  {phase:<8} {variant.name}: failed: {exc}", file=sys.stderr, flush=True)
+                        continue
                     cells.append(cell)
                     print(f"  [{repeat + 1}/{args.repeat}] {phase:<8} {variant.name:<52} {cell.tokens_per_s:7.1f} "
                           f"tokens/s ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)

@@ -158,7 +158,23 @@ def speedup_verdict(report: Report) -> str | None:
                  f"{'met' if reached else 'NOT met'}")
     else:
         text += f"; limit not measured ({report.speedup_limit_source or 'no llama-batched-bench'})"
+    bound = engine_bound(report)
+    if bound is not None:
+        text += (f"; this workload's engine-bound ceiling {bound:.2f}x (the sequential pass's prompt-token steps do "
+                 "not batch, its decode-only steps at most by the limit, everything else overlapped)")
     return text
+
+
+def engine_bound(report: Report) -> float | None:
+    """The most concurrency could give this workload if only the engine's steps remained: the sequential pass's
+    wall time over its steps with prompt tokens (compute-bound: batching gains nothing) plus its decode-only
+    steps shrunk by llama.cpp's batching gain."""
+    seq = report.sequential
+    if seq is None or seq.profile is None or seq.profile.engine is None or report.speedup_limit is None:
+        return None
+    engine = seq.profile.engine
+    steps = engine.prefill_steps_s + engine.decode_steps_s / report.speedup_limit
+    return engine.wall_s / steps if steps > 0 else None
 
 
 def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
