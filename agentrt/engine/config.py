@@ -54,6 +54,15 @@ def _parse_auto_or_int(value: object, *, where: str, minimum: int, expected: str
     return _parse_auto_or_int(number, where=where, minimum=minimum, expected=expected)
 
 
+def gpu_layers_for(setting: GpuLayersSetting) -> int:
+    """Layers to offload: ``auto`` is every layer (-1) when llama.cpp has a GPU backend, none on a CPU build."""
+    if setting == "auto":
+        import llama_cpp  # only once a model is about to be loaded
+
+        return -1 if llama_cpp.llama_supports_gpu_offload() else 0
+    return setting
+
+
 def _from_env(name: str, parse: Any) -> Any:
     raw = os.environ.get(name, "").strip()
     if not raw:

@@ -19,7 +19,7 @@ import numpy as np
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from agentrt.engine.batch import Batch
-from agentrt.engine.config import EngineConfig, GpuLayersSetting
+from agentrt.engine.config import EngineConfig, gpu_layers_for
 from agentrt.engine.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
 
@@ -32,13 +32,6 @@ def _quiet_llama_logs() -> None:
     logger = logging.getLogger("llama-cpp-python")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.ERROR)
-
-
-def gpu_layers_for(setting: GpuLayersSetting) -> int:
-    """Layers to offload: ``auto`` is every layer when llama.cpp has a GPU backend, none on a CPU build."""
-    if setting == "auto":
-        return -1 if llama_cpp.llama_supports_gpu_offload() else 0
-    return setting
 
 
 class LlamaModel:

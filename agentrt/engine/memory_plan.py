@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 from pydantic import BaseModel
 
-from agentrt.engine.config import EngineConfig
+from agentrt.engine.config import EngineConfig, gpu_layers_for
 from agentrt.engine.gguf_header import STRING, TYPE_NAMES, GGUFArray, GGUFValue, read_gguf_header
 from agentrt.errors import MemoryPlanError, ModelFormatError
 
@@ -124,8 +124,6 @@ def plan_memory(path: Path, config: EngineConfig, shape: ModelShape | None = Non
 
 
 def check_plan(plan: MemoryPlan, config: EngineConfig) -> None:
-    from agentrt.engine.llama_model import gpu_layers_for  # loads llama.cpp: only once a model is to be loaded
-
     if gpu_layers_for(config.gpu_layers) != 0:
         return  # GPU memory is not planned here; llama.cpp reports allocation failures itself
     if not plan.fits:
