@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from agentrt.engine.config import EngineConfig
+from agentrt.engine.grammar_cache import GrammarCache, schema_to_gbnf
 from agentrt.engine.llama_model import LlamaModel
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
@@ -181,6 +182,7 @@ class StepLoop:
         started = time.perf_counter()
         try:
             self.model = LlamaModel(self.model_path, self.config)
+            self.grammars = GrammarCache(self.model.grammar_sampler)
             self.threads = ThreadGovernor(self.model, self.config.threads, self.events)
         except BaseException as exc:  # deliver load failures to the awaiting Engine.start
             if self.model is not None:
@@ -202,6 +204,7 @@ class StepLoop:
         finally:
             self._fail_all(EngineClosedError("the engine was closed while this request was running"))
             self._flush()
+            self.grammars.close()
             self.model.close()
             self.threads.close()
             self.events.emit(
@@ -355,7 +358,7 @@ class StepLoop:
             return None
         parts = []
         if gbnf is not None:
-            parts.append(model.grammar_sampler(gbnf))
+            parts.append(self.grammars.sampler(gbnf))
         if s.repeat_penalty != 1.0:
             parts.append(
                 llama_cpp.llama_sampler_init_penalties(model.n_vocab, s.repeat_last_n, s.repeat_penalty, 0.0, 0.0)
@@ -669,16 +672,3 @@ def _common_prefix(a: list[int], b: list[int], limit: int) -> int:
     mismatch = np.flatnonzero(arr_a != arr_b)
     return int(mismatch[0]) if mismatch.size else n
 
-
-def schema_to_gbnf(schema: dict[str, Any]) -> str:
-    """A JSON schema → llama.cpp GBNF, with llama-cpp-python's converter (the one llama.cpp ships, ported)."""
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    try:
-        return json_schema_to_gbnf(json.dumps(schema))
-    except Exception as exc:
-        from agentrt.errors import GrammarError
-
-        raise GrammarError(f"JSON schema cannot be turned into a grammar: {exc}") from exc
