@@ -8,6 +8,7 @@ import importlib
 BENCH_MODULES = [
     "agentrt.bench.scheduler",
     "agentrt.bench.throughput",
+    "agentrt.bench.contention",
     "agentrt.bench.dashboard",
     "agentrt.bench.gaia.cli",
 ]

@@ -18,8 +18,9 @@ import llama_cpp
 import numpy as np
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from agentrt.engine.config import EngineConfig, gpu_layers_for
 from agentrt.engine.llama.batch import Batch
-from agentrt.engine.config import EngineConfig
+from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
 
 _FLASH_ATTN = {None: -1, False: 0, True: 1}  # llama_flash_attn_type: AUTO, DISABLED, ENABLED
@@ -33,6 +34,11 @@ def _quiet_llama_logs() -> None:
         logger.setLevel(logging.ERROR)
 
 
+def supports_gpu_offload() -> bool:
+    """Whether this llama.cpp build has a GPU backend (what ``gpu_layers: auto`` follows)."""
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 class LlamaModel:
     """A loaded model and its context, sized for `config.sequences` sequences of `config.n_ctx` tokens."""
 
@@ -43,7 +49,8 @@ class LlamaModel:
         self.config = config
 
         mparams = llama_cpp.llama_model_default_params()
-        mparams.n_gpu_layers = 999 if config.gpu_layers < 0 else config.gpu_layers
+        gpu_layers = gpu_layers_for(config.gpu_layers, gpu_offload=supports_gpu_offload())
+        mparams.n_gpu_layers = 999 if gpu_layers < 0 else gpu_layers
         self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
         if not self.model:
             raise ModelFormatError(f"model file {str(path)!r}: llama.cpp could not load it (see its log with -v)")
@@ -53,8 +60,9 @@ class LlamaModel:
         cparams.n_batch = config.n_batch
         cparams.n_ubatch = config.n_batch
         cparams.n_seq_max = config.sequences
-        cparams.n_threads = config.threads
-        cparams.n_threads_batch = config.threads
+        self.threads = initial_threads(config.threads)  # `auto` changes it at run time (ThreadGovernor)
+        cparams.n_threads = self.threads
+        cparams.n_threads_batch = self.threads
         cparams.kv_unified = config.kv_unified
         cparams.flash_attn_type = _FLASH_ATTN[config.flash_attn]
         # A full-size sliding-window cache keeps every position, so a follow-up turn can always reuse its prefix
@@ -169,6 +177,11 @@ class LlamaModel:
         ret = int(llama_cpp.llama_decode(self.ctx, self.batch.struct))
         llama_cpp.llama_synchronize(self.ctx)  # so the time measured around this call is the real decode time
         return ret
+
+    def set_threads(self, n: int) -> None:
+        """The compute threads of the next decodes (single-token and batched alike); between decodes only."""
+        llama_cpp.llama_set_n_threads(self.ctx, n, n)
+        self.threads = n
 
     def logits(self, n_outputs: int) -> np.ndarray:
         """The logits of the last decode: one row per token that asked for them, in batch order (a view)."""
