@@ -73,6 +73,10 @@ class Job:
     # grammar to the whole vocabulary (llama.cpp's "grammar-first rejection"; most picks pass, and a full
     # grammar pass over a 49k-262k vocabulary costs milliseconds per token).
     greedy_grammar: bool = False
+    # Another job still prefilling the prefix this one shares (a system prompt that requests sent at the same
+    # moment have in common): this job waits until that prefix is in the donor's KV, then copies it (`_place`).
+    waits_for: Job | None = None
+    wait_len: int = 0
     text: TextStream | None = None
     text_events: TextEvents | None = None  # only while somebody reads `request.text`
     generated: int = 0
@@ -91,6 +95,8 @@ class SeqSlot:
     def state(self) -> str:
         if self.job is None:
             return "idle"
+        if self.job.waits_for is not None:
+            return "waiting"
         return "decode" if self.job.pending_token is not None or self.job.generated else "prefill"
 
 
@@ -151,6 +157,7 @@ class StepLoop:
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.slots = [SeqSlot(i) for i in range(config.sequences)]
         self.jobs: dict[int, Job] = {}
+        self.waiting: list[Job] = []  # admitted jobs waiting for a donor's prefix (`Job.waits_for`)
         self.counters = StepCounters()
         self.model: LlamaModel | None = None
         self.ready: asyncio.Future[LlamaModel] = loop.create_future()
@@ -218,12 +225,36 @@ class StepLoop:
     # --- admission: KV reuse and prefix sharing -------------------------------------------------------------
 
     def _admit(self, job: Job) -> None:
-        model = self.model
-        assert model is not None
         slot = self.slots[job.seq]
         if slot.job is not None:
             self._post(job.delivery.fail, EngineError(f"sequence {job.seq} already has a request running"))
             return
+        try:
+            job.sampler = self._make_sampler(job.request)
+            job.greedy_grammar = job.sampler is not None and job.request.sampling.is_greedy
+        except Exception as exc:
+            self._post(job.delivery.fail, exc)
+            return
+        job.text = TextStream(job.request.stop)
+        job.admitted_at = time.perf_counter()
+        if self.events.wants(TEXT_EVENT):
+            job.text_events = TextEvents(self.events, request=job.id, seq=job.seq, owner=job.owner, now=job.admitted_at)
+        slot.job = job
+        self.jobs[job.id] = job
+        donor, shared = self._prefilling_donor(job)
+        if donor is not None:
+            job.waits_for, job.wait_len = donor, shared
+            self.waiting.append(job)
+            self._seq_state(slot)
+        else:
+            self._place(job)
+
+    def _place(self, job: Job) -> None:
+        """Set up the job's KV: keep what its sequence already holds of the prompt, or copy a longer prefix from
+        another sequence; the rest is prefilled."""
+        model = self.model
+        assert model is not None
+        slot = self.slots[job.seq]
         # Keep the longest common prefix of what the KV cache holds; at least the last prompt token is decoded
         # again, because its logits are what the first new token is picked from.
         limit = len(job.prompt) - 1
@@ -237,20 +268,8 @@ class StepLoop:
             model.seq_rm(slot.id, -1, -1)  # this memory cannot drop a partial sequence: start it afresh
             reuse = 0
         del slot.kv[reuse:]
-        try:
-            job.sampler = self._make_sampler(job.request)
-            job.greedy_grammar = job.sampler is not None and job.request.sampling.is_greedy
-        except Exception as exc:
-            self._post(job.delivery.fail, exc)
-            return
         job.n_cached = reuse
         job.prefill_pos = reuse
-        job.text = TextStream(job.request.stop)
-        job.admitted_at = time.perf_counter()
-        if self.events.wants(TEXT_EVENT):
-            job.text_events = TextEvents(self.events, request=job.id, seq=job.seq, owner=job.owner, now=job.admitted_at)
-        slot.job = job
-        self.jobs[job.id] = job
         self.counters.cached_tokens += reuse - job.n_shared
         self.counters.shared_tokens += job.n_shared
         self.events.emit(
@@ -263,6 +282,35 @@ class StepLoop:
             shared_tokens=job.n_shared,
         )
         self._seq_state(slot)
+
+    def _prefilling_donor(self, job: Job) -> tuple[Job | None, int]:
+        """A job still prefilling a prefix of at least `MIN_SHARED_PREFIX` tokens more than `job` could reuse
+        now (requests that arrive together with the same system prompt): wait for it rather than prefill the
+        same tokens twice in the same steps."""
+        limit = len(job.prompt) - 1
+        now = max(_common_prefix(self.slots[job.seq].kv, job.prompt, limit), self._best_donor(job, limit)[1])
+        best: Job | None = None
+        best_len = now + MIN_SHARED_PREFIX - 1
+        for other in self.jobs.values():
+            if other is job or other.waits_for is not None or other.prefill_pos >= len(other.prompt):
+                continue
+            n = _common_prefix(other.prompt, job.prompt, limit)
+            if n > best_len and n > len(self.slots[other.seq].kv):
+                best, best_len = other, n
+        return best, best_len
+
+    def _place_waiting(self) -> None:
+        """Place the waiting jobs whose donor now holds the shared prefix (or stopped prefilling it)."""
+        still: list[Job] = []
+        for job in self.waiting:
+            donor = job.waits_for
+            assert donor is not None
+            if self.jobs.get(donor.id) is donor and len(self.slots[donor.seq].kv) < job.wait_len:
+                still.append(job)
+                continue
+            job.waits_for = None
+            self._place(job)
+        self.waiting = still
 
     def _best_donor(self, job: Job, limit: int) -> tuple[SeqSlot | None, int]:
         best: SeqSlot | None = None
@@ -326,6 +374,8 @@ class StepLoop:
         model = self.model
         assert model is not None
         t0 = time.perf_counter()
+        if self.waiting:
+            self._place_waiting()
         decoding, chunks, outputs = self._fill_batch(with_prefill=True)
         if not outputs and not chunks:
             return
@@ -386,7 +436,7 @@ class StepLoop:
                 idx = batch.add(job.pending_token, len(self.slots[job.seq].kv), job.seq, logits=True)
                 decoding.append(job)
                 outputs.append((job, idx))
-            elif job.prefill_pos < len(job.prompt):
+            elif job.prefill_pos < len(job.prompt) and job.waits_for is None:
                 prefilling.append(job)
         if with_prefill and prefilling:
             prefilling.sort(key=lambda j: (-j.priority, j.id))
@@ -508,6 +558,9 @@ class StepLoop:
 
     def _release_job(self, job: Job) -> None:
         self.jobs.pop(job.id, None)
+        if job.waits_for is not None:
+            job.waits_for = None
+            self.waiting.remove(job)
         slot = self.slots[job.seq]
         if slot.job is job:
             slot.job = None
