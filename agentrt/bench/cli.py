@@ -9,6 +9,7 @@ BENCH_MODULES = [
     "agentrt.bench.scheduler",
     "agentrt.bench.throughput",
     "agentrt.bench.dashboard",
+    "agentrt.bench.serve",
     "agentrt.bench.gaia.cli",
 ]
 

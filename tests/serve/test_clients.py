@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from servers import ServeProcess
+from agentrt.bench.servers import AgentrtServer
 
 pytestmark = pytest.mark.slow
 
@@ -38,17 +38,17 @@ PERSON = {
 ASK = [{"role": "user", "content": "What is the weather in Paris?"}]
 
 
-def client(server: ServeProcess) -> OpenAI:
+def client(server: AgentrtServer) -> OpenAI:
     return OpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
 
 
-def test_models_lists_the_served_model(server: ServeProcess) -> None:
+def test_models_lists_the_served_model(server: AgentrtServer) -> None:
     models = client(server).models.list()
     assert [m.id for m in models.data] == ["smollm2"]
     assert client(server).models.retrieve("smollm2").owned_by == "agentrt"
 
 
-def test_sync_chat_has_text_and_usage(server: ServeProcess) -> None:
+def test_sync_chat_has_text_and_usage(server: AgentrtServer) -> None:
     answer = client(server).chat.completions.create(
         model="smollm2", messages=[{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0
     )
@@ -59,7 +59,7 @@ def test_sync_chat_has_text_and_usage(server: ServeProcess) -> None:
     assert answer.usage.total_tokens == answer.usage.prompt_tokens + answer.usage.completion_tokens
 
 
-def test_stream_matches_the_whole_answer_and_ends_with_usage(server: ServeProcess) -> None:
+def test_stream_matches_the_whole_answer_and_ends_with_usage(server: AgentrtServer) -> None:
     messages = [{"role": "user", "content": "Count from one to five."}]
     whole = client(server).chat.completions.create(model="smollm2", messages=messages, max_tokens=12, temperature=0)
     chunks = list(client(server).chat.completions.create(
@@ -77,7 +77,7 @@ def test_stream_matches_the_whole_answer_and_ends_with_usage(server: ServeProces
     assert chunks[-1].usage.prompt_tokens_details.cached_tokens > 0  # type: ignore[union-attr]
 
 
-async def test_async_clients_run_at_once_and_greedy_is_deterministic(server: ServeProcess) -> None:
+async def test_async_clients_run_at_once_and_greedy_is_deterministic(server: AgentrtServer) -> None:
     aclient = AsyncOpenAI(base_url=server.base_url, api_key="unused", max_retries=0, timeout=600)
     questions = ["Name a colour.", "Name a fruit.", "Name an animal.", "Name a city."]
 
@@ -94,7 +94,7 @@ async def test_async_clients_run_at_once_and_greedy_is_deterministic(server: Ser
 
 
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "get_weather"}}])
-def test_tool_calls_parse_and_match_the_schema(server: ServeProcess, choice: object) -> None:
+def test_tool_calls_parse_and_match_the_schema(server: AgentrtServer, choice: object) -> None:
     answer = client(server).chat.completions.create(
         model="smollm2", messages=ASK, tools=[WEATHER, CLOCK], tool_choice=choice, max_tokens=80, temperature=0,
     )
@@ -110,7 +110,7 @@ def test_tool_calls_parse_and_match_the_schema(server: ServeProcess, choice: obj
         assert {c.function.name for c in calls} == {"get_weather"}
 
 
-def test_streamed_tool_calls_and_a_follow_up_turn(server: ServeProcess) -> None:
+def test_streamed_tool_calls_and_a_follow_up_turn(server: AgentrtServer) -> None:
     chunks = list(client(server).chat.completions.create(
         model="smollm2", messages=ASK, tools=[WEATHER], tool_choice="required", max_tokens=80, temperature=0,
         stream=True, parallel_tool_calls=False,
@@ -131,7 +131,7 @@ def test_streamed_tool_calls_and_a_follow_up_turn(server: ServeProcess) -> None:
     assert message.content or message.tool_calls  # either is a well-formed answer (auto)
 
 
-def test_response_format_json_schema_and_json_object(server: ServeProcess) -> None:
+def test_response_format_json_schema_and_json_object(server: AgentrtServer) -> None:
     answer = client(server).chat.completions.create(
         model="smollm2", messages=[{"role": "user", "content": "Invent a person."}], max_tokens=60, temperature=0,
         response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": PERSON}},
@@ -145,7 +145,7 @@ def test_response_format_json_schema_and_json_object(server: ServeProcess) -> No
         assert isinstance(json.loads(answer.choices[0].message.content or ""), dict)
 
 
-def test_completions_endpoint_with_stop_and_seeded_sampling(server: ServeProcess) -> None:
+def test_completions_endpoint_with_stop_and_seeded_sampling(server: AgentrtServer) -> None:
     c = client(server)
     answer = c.completions.create(model="smollm2", prompt="One, two, three,", max_tokens=10, temperature=0,
                                   stop=[","])
@@ -159,7 +159,7 @@ def test_completions_endpoint_with_stop_and_seeded_sampling(server: ServeProcess
         model="smollm2", prompt="One, two, three,", max_tokens=4, temperature=0).choices[0].text
 
 
-def test_langchain_chat_openai_with_a_bound_tool(server: ServeProcess) -> None:
+def test_langchain_chat_openai_with_a_bound_tool(server: AgentrtServer) -> None:
     from langchain_core.tools import tool
     from langchain_openai import ChatOpenAI
 
@@ -195,7 +195,7 @@ outputs:
 """
 
 
-async def test_remote_engine_runs_a_graph_against_agentrt_serve(server: ServeProcess, tmp_path: Path) -> None:
+async def test_remote_engine_runs_a_graph_against_agentrt_serve(server: AgentrtServer, tmp_path: Path) -> None:
     from agentrt.events import EventBus
     from agentrt.graph.launch import RunLaunch, launch_run
 

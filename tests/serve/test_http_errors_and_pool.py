@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from servers import ServeProcess, start
+from agentrt.bench.servers import AgentrtServer
+from serve_helpers import start_server
 
 pytestmark = pytest.mark.slow
 
@@ -26,19 +27,17 @@ CHAT = "/v1/chat/completions"
 
 
 @pytest.fixture(scope="module")
-def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentrtServer]:
     """One sequence, at most two waiting, a small context and body limit, an API key."""
-    root = tmp_path_factory.mktemp("tight")
-    process = start(
-        root, "tight", "--model", "smollm2", "--sequences", "1", "--max-queue", "2", "--n-ctx", str(N_CTX),
-        "--threads", "1", "--max-body-bytes", "65536", "--api-key", KEY, "--run-dir", str(root / "run"),
+    process = start_server(
+        tmp_path_factory.mktemp("tight"), "tight", "--model", "smollm2", "--sequences", "1", "--max-queue", "2",
+        "--n-ctx", str(N_CTX), "--threads", "1", "--max-body-bytes", "65536", "--api-key", KEY,
     )
-    process.run_dir = root / "run"  # type: ignore[attr-defined]
     yield process
     assert process.stop() == 0, process.log_tail()
 
 
-def post(server: ServeProcess, body: Any, path: str = CHAT, **kwargs: Any) -> httpx.Response:
+def post(server: AgentrtServer, body: Any, path: str = CHAT, **kwargs: Any) -> httpx.Response:
     headers = {**AUTH, **kwargs.pop("headers", {})}
     if isinstance(body, (bytes, str)):
         return httpx.post(server.url + path, content=body, headers=headers, timeout=600, **kwargs)
@@ -57,12 +56,12 @@ def chat(content: str = "Hi", **fields: Any) -> dict[str, Any]:
             "temperature": 0, **fields}
 
 
-def events(server: ServeProcess) -> list[dict[str, Any]]:
+def events(server: AgentrtServer) -> list[dict[str, Any]]:
     path: Path = server.run_dir / "events.jsonl"  # type: ignore[attr-defined]
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_bad_bodies_are_refused_naming_the_field(tight: ServeProcess) -> None:
+def test_bad_bodies_are_refused_naming_the_field(tight: AgentrtServer) -> None:
     assert error_of(post(tight, b'{"model": "smollm2", "messages": ['), 400)["code"] == "invalid_json"
     assert "line 1 column" in error_of(post(tight, b'{"model": }'), 400)["message"]
     assert error_of(post(tight, b"[1, 2]"), 400)["message"] == "the request body must be a JSON object, not list"
@@ -86,7 +85,7 @@ def test_bad_bodies_are_refused_naming_the_field(tight: ServeProcess) -> None:
     assert httpx.get(tight.url + "/health").json()["status"] == "ok"
 
 
-def test_schemas_and_grammars_that_cannot_become_grammars(tight: ServeProcess) -> None:
+def test_schemas_and_grammars_that_cannot_become_grammars(tight: AgentrtServer) -> None:
     missing_ref = {"type": "object", "properties": {"a": {"$ref": "#/$defs/nowhere"}}}
     body = chat(response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": missing_ref}})
     error = error_of(post(tight, body), 400)
@@ -101,7 +100,7 @@ def test_schemas_and_grammars_that_cannot_become_grammars(tight: ServeProcess) -
     assert post(tight, chat()).status_code == 200  # and the server goes on
 
 
-def test_a_prompt_that_cannot_fit_says_by_how_much(tight: ServeProcess) -> None:
+def test_a_prompt_that_cannot_fit_says_by_how_much(tight: AgentrtServer) -> None:
     error = error_of(post(tight, chat("tell me a story " * 60, max_tokens=None)), 400)
     assert error["code"] == "context_length_exceeded" and error["param"] == "messages"
     asked, prompt, completion, over = map(int, re.search(
@@ -115,7 +114,7 @@ def test_a_prompt_that_cannot_fit_says_by_how_much(tight: ServeProcess) -> None:
     assert error["param"] == "prompt" and "in the prompt" in error["message"]
 
 
-async def test_queue_priority_429_and_disconnect(tight: ServeProcess) -> None:
+async def test_queue_priority_429_and_disconnect(tight: AgentrtServer) -> None:
     async with httpx.AsyncClient(base_url=tight.url, headers=AUTH, timeout=600) as http:
         # A holds the only sequence (its stream has begun: the response starts with the first token).
         holder = httpx.AsyncClient(base_url=tight.url, headers=AUTH, timeout=600)
@@ -164,7 +163,7 @@ async def test_queue_priority_429_and_disconnect(tight: ServeProcess) -> None:
     assert len(steps_after_leaving) <= 1  # the step running when the client left, no more
 
 
-async def test_a_failing_request_does_not_disturb_a_running_one(tight: ServeProcess) -> None:
+async def test_a_failing_request_does_not_disturb_a_running_one(tight: AgentrtServer) -> None:
     async with httpx.AsyncClient(base_url=tight.url, headers=AUTH, timeout=600) as http:
         good = asyncio.create_task(http.post(CHAT, json=chat("Count to five.", max_tokens=12)))
         bad = [
