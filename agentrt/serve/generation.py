@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import time
 from typing import TYPE_CHECKING, Any
@@ -195,12 +196,11 @@ class GenerationResponse:
         })
 
     async def _body(self, send: Send, data: bytes, *, more: bool = True) -> None:
-        await send({"type": "http.response.body", "body": data, "more_body": more})
+        if data or not more:  # pieces that are held back (a tool call forming) send nothing
+            await send({"type": "http.response.body", "body": data, "more_body": more})
 
     async def _send_json(self, send: Send, status: int, body: dict[str, Any],
                          headers: dict[str, str] | None = None) -> None:
-        import json
-
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         await self._start(send, status, "application/json", [(b"content-length", str(len(data)).encode()), *extra])
