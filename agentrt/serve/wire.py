@@ -22,6 +22,8 @@ _REQUEST = ConfigDict(extra="ignore", strict=True, populate_by_name=True)
 _PART = ConfigDict(extra="ignore", strict=True, populate_by_name=True, frozen=True)
 
 FUNCTION_NAME = r"^[a-zA-Z0-9_-]{1,64}$"
+MAX_STOPS = 16
+MAX_STOP_CHARS = 500
 
 
 class TextPart(BaseModel):
@@ -159,8 +161,12 @@ class GenerationFields(BaseModel):
                 raise _unsupported(name, f"{name} is not supported; use repeat_penalty (llama.cpp's) instead")
         if self.logit_bias:
             raise _unsupported("logit_bias", "logit_bias is not supported")
-        if any(not s for s in self.stop_list):
+        stops = self.stop_list
+        if any(not s for s in stops):
             raise _unsupported("stop", "a stop string is empty")
+        # Every generated token is checked against the stop strings on the engine's thread: keep that cheap.
+        if len(stops) > MAX_STOPS or any(len(s) > MAX_STOP_CHARS for s in stops):
+            raise _unsupported("stop", f"at most {MAX_STOPS} stop strings of at most {MAX_STOP_CHARS} characters")
 
     @property
     def stop_list(self) -> list[str]:

@@ -73,6 +73,7 @@ def test_bad_bodies_are_refused_naming_the_field(tight: AgentrtServer) -> None:
     assert wrong["param"] == "messages[0].role"
     assert error_of(post(tight, {"messages": []}), 400)["param"] == "model"
     assert error_of(post(tight, chat(n=3)), 400)["param"] == "n"
+    assert error_of(post(tight, chat(stop=["x" * 501])), 400)["param"] == "stop"
     unknown = error_of(post(tight, {**chat(), "model": "gpt-9"}), 404)
     assert unknown["code"] == "model_not_found" and unknown["param"] == "model" and "gpt-9" in unknown["message"]
     big = error_of(post(tight, chat("x" * 70_000)), 413)
