@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentrt.errors import ConfigError, describe_validation_error
+from agentrt.errors import ConfigError
 from agentrt.models import DEFAULT_MODEL
 
 API_KEY_ENV = "AGENTRT_API_KEY"
@@ -57,7 +57,9 @@ def settings_from(args: argparse.Namespace) -> Any:
             max_body_bytes=args.max_body_bytes, name=args.name, run_dir=run_dir,
         )
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, "agentrt serve").replace("agentrt serve: ", "--")) from exc
+        problems = [f"--{'.'.join(map(str, e['loc'])).replace('_', '-')} {e['input']!r}: {e['msg']}"
+                    for e in exc.errors(include_url=False)]
+        raise ConfigError("agentrt serve: " + "; ".join(problems)) from exc
 
 
 def _serve(args: argparse.Namespace) -> Any:
