@@ -50,8 +50,9 @@ class Preparer:
         messages = plan.messages(body.messages) if plan else plain_messages(body.messages)
         try:
             prompt = self.engine.render_chat(messages, tools=plan.template_tools() if plan else None)
-        except EngineError as exc:  # the template refused the conversation (e.g. roles that must alternate)
-            raise ApiError(400, f"messages: {exc}", param="messages", code="invalid_value") from None
+        except Exception as exc:  # the template refused the conversation (roles that must alternate, a None...)
+            detail = str(exc) if isinstance(exc, EngineError) else f"the model's chat template failed: {exc!r}"
+            raise ApiError(400, f"messages: {detail}", param="messages", code="invalid_value") from None
         grammar, constraint = None, None
         if plan is not None and (grammar := plan.grammar()) is not None:
             constraint = "tools"
