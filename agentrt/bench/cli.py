@@ -10,6 +10,7 @@ BENCH_MODULES = [
     "agentrt.bench.throughput",
     "agentrt.bench.contention",
     "agentrt.bench.dashboard",
+    "agentrt.bench.serve",
     "agentrt.bench.gaia.cli",
 ]
 

@@ -41,6 +41,8 @@ LOGGED_EVENTS = frozenset(
         "agent.step", "tool.called",
         # remote engines and Ray scale-out (docs/scale-out.md)
         "request.retry", "endpoint.state", "ray.actor_started", "ray.actor_lost", "ray.call_moved", "ray.closed",
+        # agentrt serve
+        "serve.started", "serve.request",
     }
 ) - {TOKEN_EVENT}
 

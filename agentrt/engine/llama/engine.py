@@ -215,8 +215,16 @@ class Engine(LeasingEngine):
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
         return self._require_model().tokenize(text, add_special=add_special)
 
-    def render_chat(self, messages: Messages) -> str:
-        return self._require_model().render_chat([_as_dict(m) for m in messages])
+    def render_chat(self, messages: Messages, *, tools: list[dict[str, Any]] | None = None) -> str:
+        """The prompt text of a conversation in the model's chat template; ``tools`` (OpenAI function
+        definitions) reach templates that have a tools section."""
+        return self._require_model().render_chat([_as_dict(m) for m in messages], tools=tools)
+
+    @property
+    def chat_template(self) -> str | None:
+        """The model's own chat template (Jinja source), None when it has none (ChatML is used then)."""
+        model = self._require_model()
+        return model.chat_template_source if model.has_chat_template else None
 
     def stats(self) -> EngineStats:
         c = self._steps.counters
@@ -303,5 +311,5 @@ class Engine(LeasingEngine):
         return self._model
 
 
-def _as_dict(message: ChatMessage | dict[str, str]) -> dict[str, str]:
+def _as_dict(message: ChatMessage | dict[str, Any]) -> dict[str, Any]:
     return message.model_dump() if isinstance(message, ChatMessage) else dict(message)
