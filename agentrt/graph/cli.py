@@ -16,14 +16,14 @@ from typing import Any
 
 from agentrt.errors import ConfigError
 from agentrt.events import Event, EventBus
-from agentrt.jsonl import json_text
-from agentrt.graph.graph import Graph
-from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
 from agentrt.graph.contract import AgentOutcome
+from agentrt.graph.graph import Graph
 from agentrt.graph.ids import item_label
+from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
 from agentrt.graph.result import RunResult
-from agentrt.graph.states import RUN_EXIT_CODES, NodeState
 from agentrt.graph.spec import GraphSpec
+from agentrt.graph.states import RUN_EXIT_CODES, NodeState
+from agentrt.jsonl import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -34,6 +34,7 @@ from agentrt.graph.rundir import RunDir
 from agentrt.graph.spec import GraphSpec, InputSpec, load_graph_spec, parse_graph_spec
 from agentrt.graph.yamlsource import SourceMap
 
+
 class Graph:
     """A graph whose every agent, reference and dependency has been checked."""
 

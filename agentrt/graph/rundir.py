@@ -29,8 +29,8 @@ from pydantic import ValidationError
 from agentrt.errors import GraphRunError
 from agentrt.eventlog import EventLog
 from agentrt.events import TOKEN_EVENT, Event, EventBus
-from agentrt.jsonl import JsonlAppender, json_text, read_jsonl
 from agentrt.graph.result import ItemRecord, RunState
+from agentrt.jsonl import JsonlAppender, json_text, read_jsonl
 
 STATE_FILE = "state.json"
 EVENTS_FILE = "events.jsonl"

@@ -21,7 +21,6 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
