@@ -18,6 +18,7 @@ written and read back to the same text.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -135,7 +136,8 @@ class RunDir:
         if not self.state_path.exists():
             raise GraphRunError(f"{self.path}: not a run directory (no {STATE_FILE})")
         try:
-            state = RunState.model_validate_json(self.state_path.read_bytes())
+            # json.loads, not pydantic's parser: it turns the escape of a lone surrogate back into the text written.
+            state = RunState.model_validate(json.loads(self.state_path.read_bytes()))
         except (ValidationError, ValueError) as exc:
             raise GraphRunError(f"{self.state_path}: corrupt state file: {exc}") from exc
         if self.progress_path.exists():
