@@ -20,7 +20,7 @@ from agentrt.graph.contract import AgentOutcome, AgentResult, NodeContext, PlanS
 from agentrt.retry import RetryPolicy
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per node (and per map item), and frozen ones cost 3x to make
 class Attempts:
     """How a node's attempts ended: with an output (``ok``) or with the last attempt's error."""
 
@@ -57,10 +57,13 @@ async def run_attempts(
             await asyncio.sleep(retry.delay_s(attempt - 1))
             if on_retry is not None:
                 on_retry(attempt, error)
-        deadline = asyncio.timeout(timeout_s)
+        deadline = asyncio.timeout(timeout_s) if timeout_s is not None else None
         try:
-            async with deadline:
+            if deadline is None:
                 raw = await agent.run(task, ctx)
+            else:
+                async with deadline:
+                    raw = await agent.run(task, ctx)
             result = raw if isinstance(raw, AgentResult) else AgentResult(output=raw)
             tokens += result.tokens
             if result.plan:
@@ -68,7 +71,7 @@ async def run_attempts(
             output = check_output(result.output, output_schema)
             return Attempts(True, attempt, tokens, output, result.outcome)
         except TimeoutError as exc:
-            if deadline.expired():
+            if deadline is not None and deadline.expired():
                 error = f"timed out after {timeout_s:g}s (attempt {attempt} of {retry.attempts})"
             else:  # a TimeoutError of the agent's own (a tool's, a request's): a failure like any other
                 error = f"{type(exc).__name__}: {exc} (attempt {attempt} of {retry.attempts})"

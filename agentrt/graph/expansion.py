@@ -62,5 +62,5 @@ def step_nodes(
             update={"agent": agent, "input": "", "needs": needs, "map": None, "max_concurrency": None,
                     "output_schema": None}
         )
-        children.append(RunNode(child_id, spec, None, None, tuple(needs), record, parent=parent))
+        children.append(RunNode(child_id, spec, None, None, tuple(needs), record, parent.retry, parent=parent))
     return children

@@ -10,6 +10,7 @@ from agentrt.graph.contract import AgentOutcome, PlanStep
 from agentrt.graph.result import NodeRecord
 from agentrt.graph.spec import NodeSpec
 from agentrt.graph.template import Template
+from agentrt.retry import RetryPolicy
 
 
 class Lookup:
@@ -39,6 +40,7 @@ class RunNode:
     map: Template | None
     needs: tuple[str, ...]
     record: NodeRecord
+    retry: RetryPolicy  # the spec's retries as a policy, made once (a map node's items all use it)
     dependents: list[RunNode] = field(default_factory=list)
     waiting: int = 0  # needs not succeeded yet
     parent: RunNode | None = None  # inserted plan steps: the node whose plan they are
@@ -59,7 +61,7 @@ class RunNode:
         return nodes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per node (and per map item), and frozen ones cost 3x to make
 class NodeResult:
     """What one run of a node's work came to, for the scheduler to apply (`Scheduler._after_tick`)."""
 

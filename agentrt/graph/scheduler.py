@@ -98,7 +98,9 @@ class Scheduler:
         self._finish_waiters: dict[RunNode, asyncio.Future[None]] = {}
         for node_id, compiled in graph.nodes.items():
             record = self._restored_record(node_id, compiled.spec.agent)
-            self._add(RunNode(node_id, compiled.spec, compiled.input, compiled.map, tuple(sorted(compiled.needs)), record))
+            needs = tuple(sorted(compiled.needs))
+            spec = compiled.spec
+            self._add(RunNode(node_id, spec, compiled.input, compiled.map, needs, record, spec.retry_policy))
 
     # --- nodes -------------------------------------------------------------------------------------------
 
@@ -400,7 +402,7 @@ class Scheduler:
                 self._set_state(node, NodeState.RUNNING, attempt=attempt, error=error)
 
         return await run_attempts(
-            agent, task, ctx, retry=node.spec.retry_policy, timeout_s=node.spec.timeout_s,
+            agent, task, ctx, retry=node.retry, timeout_s=node.spec.timeout_s,
             output_schema=node.spec.output_schema, on_retry=on_retry,
         )
 
