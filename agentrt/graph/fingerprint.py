@@ -45,19 +45,22 @@ def inputs_sha256(inputs: Mapping[str, Any]) -> str:
 
 def node_fingerprints(graph: CompiledGraph, inputs: Mapping[str, Any]) -> dict[str, str]:
     """Every graph node's fingerprint (see the module docstring)."""
-    spec = graph.spec
+    agents: dict[str, Any] = {}  # each agent's part, made once
+    for name, agent in graph.spec.agents.items():
+        cls = graph.agent_classes.get(name)
+        agents[name] = {
+            "spec": agent.model_dump(mode="json", by_alias=True),
+            "class": f"{cls.__module__}:{cls.__qualname__}" if cls is not None else None,
+        }
     prints: dict[str, str] = {}
     for node_id in nx.topological_sort(graph.dag):
         node = graph.nodes[node_id]
-        agent = spec.agents.get(node.spec.agent)
-        cls = graph.agent_classes.get(node.spec.agent)
         read = set(node.input.input_refs) | (set(node.map.input_refs) if node.map is not None else set())
         prints[node_id] = _sha256_text(
             _canonical(
                 {
                     "node": node.spec.model_dump(mode="json"),
-                    "agent": agent.model_dump(mode="json", by_alias=True) if agent is not None else None,
-                    "class": f"{cls.__module__}:{cls.__qualname__}" if cls is not None else None,
+                    "agent": agents.get(node.spec.agent),
                     "inputs": {name: inputs.get(name) for name in sorted(read)},
                     "needs": [prints[need] for need in sorted(node.needs)],
                 }

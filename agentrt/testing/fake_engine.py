@@ -20,12 +20,9 @@ import inspect
 import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence as Seq
-from contextlib import asynccontextmanager
-from typing import Any
 
-from agentrt.engine.leasing import LeasedSequence
+from agentrt.engine.leasing import LeasedSequence, LeasingEngine
 from agentrt.engine.pool import SequencePool
-from agentrt.engine.protocol import Messages
 from agentrt.engine.request import ChatMessage, GenerationRequest, GenerationResult, Timings, TokenChunk
 from agentrt.errors import EngineClosedError, EngineError
 from agentrt.events import EventBus
@@ -70,8 +67,9 @@ def _pieces(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-class FakeEngine:
-    """A scripted engine with a bounded, priority-ordered sequence pool. See the module docstring."""
+class FakeEngine(LeasingEngine):
+    """A scripted engine with a bounded, priority-ordered sequence pool: the engines' own `LeasingEngine` (scoped
+    and per-call leases, requests) over the engine's `SequencePool`. See the module docstring."""
 
     def __init__(
         self,
@@ -97,44 +95,27 @@ class FakeEngine:
         self.requests: list[tuple[str, list[ChatMessage]]] = []  # (owner, messages) of every request, in order
         self.lease_order: list[str] = []  # owners in the order they got a sequence
 
-    # --- EngineProtocol ----------------------------------------------------------------------------------
-
-    @property
-    def events(self) -> EventBus:
-        return self._events
+    # --- EngineProtocol (sequence, chat, complete: `LeasingEngine`) ------------------------------------
 
     @property
     def pool_size(self) -> int:
         return self._pool_size
 
-    @asynccontextmanager
-    async def sequence(self, *, owner: str = "", priority: int = 0) -> AsyncIterator[FakeSequence]:
-        seq = FakeSequence(self, await self._acquire(owner, priority), owner, priority)
-        try:
-            yield seq
-        finally:
-            seq.release()
-
-    async def chat(self, messages: Messages, *, owner: str = "", priority: int = 0, **options: Any) -> GenerationResult:
-        async with self.sequence(owner=owner, priority=priority) as seq:
-            return await seq.chat(messages, **options)
-
-    async def close(self) -> None:
-        self._closed = True
-        self.pool.close(EngineClosedError("the fake engine was closed while a lease was waiting"))
-
-    # --- the pool: the engine's own SequencePool, plus counters tests assert on (a lease's release is the
-    # sequence's own: `FakeSequence._on_release`) ---------------------------------------------------------
-
-    async def _acquire(self, owner: str, priority: int) -> int:
+    async def acquire(self, *, owner: str = "", priority: int = 0, timeout: float | None = None) -> FakeSequence:
+        """Lease a sequence from the pool, counting what tests assert on (a release is the sequence's own:
+        `FakeSequence._on_release`)."""
         if self._closed:
             raise EngineClosedError("the fake engine is closed")
-        seq_id = await self.pool.acquire(owner, priority)
+        seq_id = await self.pool.acquire(owner, priority, timeout)
         self.active += 1
         self.leases += 1
         self.max_active = max(self.max_active, self.active)
         self.lease_order.append(owner)
-        return seq_id
+        return FakeSequence(self, seq_id, owner, priority)
+
+    async def close(self) -> None:
+        self._closed = True
+        self.pool.close(EngineClosedError("the fake engine was closed while a lease was waiting"))
 
     # --- scripted generation -----------------------------------------------------------------------------
 
