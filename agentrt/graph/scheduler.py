@@ -134,7 +134,10 @@ class Scheduler:
             for need in node.needs:
                 self._nodes[need].dependents.append(node)
         for node in nodes:
-            self._emit_state(node, restored=node.record.state == NodeState.SUCCEEDED or None)
+            if node.record.state == NodeState.SUCCEEDED:  # kept from the earlier run
+                self._emit_state(node, restored=True, outcome=node.record.outcome)
+            else:
+                self._emit_state(node)
         for node in nodes:
             if node.record.state == NodeState.PENDING:
                 node.waiting = sum(1 for need in node.needs if self._nodes[need].record.state != NodeState.SUCCEEDED)
@@ -161,6 +164,12 @@ class Scheduler:
         except asyncio.CancelledError:
             await self._cancel_everything()
             self._finish_run(RunStatus.CANCELLED, started)
+            raise
+        except Exception:
+            # A fault of the run itself (a node's failure is its result, not an exception): stop what still runs
+            # and record the run as failed, so the state file never stays `running`.
+            await self._cancel_everything()
+            self._finish_run(RunStatus.FAILED, started)
             raise
         finally:
             self._release_waiters()

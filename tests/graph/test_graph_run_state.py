@@ -202,3 +202,33 @@ def test_map_progress_is_merged_back_when_the_state_is_read(tmp_path: Path) -> N
     items = RunDir(tmp_path / "run").load_state().nodes["m"].items or []
     assert [(i.index, i.status, i.output) for i in items] == [(0, "pending", None), (1, "pending", None),
                                                                (2, "completed", "two")]
+
+
+async def test_a_fault_of_the_runtime_still_ends_the_run_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import agentrt.graph.scheduler as scheduler
+    from graph_test_agents import PlannerAgent, SleepAgent
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in plan checking")
+
+    monkeypatch.setattr(scheduler, "plan_problem", broken)
+    graph = (
+        Graph.builder()
+        .settings(default_agent="up")
+        .agent("planner", PlannerAgent)
+        .agent("up", UpperAgent)
+        .agent("sleepy", SleepAgent, options={"seconds": 30})
+        .node("plan", agent="planner", input=json.dumps([{"id": "s1", "task": "x"}]))
+        .node("slow", agent="sleepy")
+        .build()
+    )
+    run_dir = tmp_path / "run"
+    engine = FakeEngine(2)
+    with pytest.raises(RuntimeError, match="a bug in plan checking"):
+        await graph.run(engine=engine, run_dir=run_dir)
+    assert engine.active == 0  # the sleeping node was stopped and left its lease
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["status"] == "failed"
+    assert state["nodes"]["slow"]["state"] == "cancelled"
+    last = json.loads((run_dir / "events.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "run.finished" and last["status"] == "failed"
