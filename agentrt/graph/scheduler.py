@@ -118,6 +118,7 @@ class Scheduler:
             items = [i if i.status == ItemStatus.COMPLETED else ItemRecord(index=i.index) for i in old.items]
         return NodeRecord(
             agent=agent, plan=old.plan, items=items, parent=old.parent, task=old.task, needs=old.needs,
+            outcome=old.outcome if old.plan else None,  # the planner's own, rolled up again with its steps'
             fingerprint=fingerprint,
         )
 
