@@ -57,7 +57,8 @@ class GraphRunError(AgentrtError):
 
 
 class NodeFailedError(AgentrtError):
-    """A node failed after its retries; carries the node id."""
+    """Work built on graph nodes failed after its retries (a GAIA task's graph run, a task on a Ray actor); the
+    message names the node or task, and subclasses may say more (e.g. the failing node's error class)."""
 
 
 class ToolError(AgentrtError):

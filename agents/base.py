@@ -150,7 +150,7 @@ class Agent:
 
 def event_node(ctx: NodeContext) -> str:
     """The node name events carry: ``node`` or ``node[3]`` for a map item (as in sequence owners)."""
-    return ctx.node_id if ctx.item_index is None else f"{ctx.node_id}[{ctx.item_index}]"
+    return ctx.label
 
 
 def standalone_context(

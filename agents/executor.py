@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentrt.errors import OutputParseError, ToolError
-from agentrt.graph.contract import AgentResult, AgentSpec, NodeContext
+from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeContext
 
 from agents.base import Agent, event_node, preview
 from agents.conversation import Conversation, parse_reply
@@ -179,7 +179,8 @@ class Executor(Agent):
         # One more agent.step, so readers of the event stream (the dashboard, GAIA) see how the loop ended.
         self.emit_step(ctx, self.options.max_steps, status="step_limit", observation=last_result or None)
         return ExecutorResult(
-            output=last_result, trace=trace, status="step_limit", steps=self.options.max_steps, tokens=conv.tokens
+            output=last_result, trace=trace, status="step_limit", outcome=AgentOutcome.STEP_LIMIT,
+            steps=self.options.max_steps, tokens=conv.tokens,
         )
 
     async def call_tool(self, action: Action, ctx: NodeContext) -> tuple[bool, str]:

@@ -8,13 +8,13 @@ DAG. A plan with no usable step is an `OutputParseError`.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentrt.errors import OutputParseError
 from agentrt.graph.contract import AgentResult, NodeContext, PlanStep
+from agentrt.graph.ids import make_id
 
 from agents.base import Agent
 from agents.conversation import Conversation
@@ -93,9 +93,7 @@ def repair_plan(raw: RawPlan, *, max_steps: int, agents: list[str], where: str) 
         if not task:
             notes.append(f"dropped step {raw_step.id!r}: empty task")
             continue
-        base = re.sub(r"[^A-Za-z0-9_]+", "_", raw_step.id.strip()).strip("_")[:ID_MAX_CHARS] or f"step{index}"
-        if not base[0].isalpha():
-            base = f"s{base}"
+        base = make_id(raw_step.id, f"step{index}", max_chars=ID_MAX_CHARS)  # the graph's one rule for ids
         new_id, n = base, 2
         while any(s.id == new_id for s in steps):
             new_id, n = f"{base}_{n}", n + 1

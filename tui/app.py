@@ -146,7 +146,7 @@ class DashboardApp(App[int]):
     # --- the refresh loop ------------------------------------------------------------------------------------
 
     def now(self) -> float:
-        if self.clock_rate > 0 and self._anchor is not None and self.view.status in ("waiting", "running"):
+        if self.clock_rate > 0 and self._anchor is not None and self.view.live:
             last_ts, at = self._anchor
             return last_ts + (time.monotonic() - at) * self.clock_rate
         return self.view.now()
@@ -172,7 +172,7 @@ class DashboardApp(App[int]):
         # counters are due (`COUNTER_HZ`, all on the same refresh) or at once when something changed state (a
         # node, a lease, an error), and all of it when asked to or once the run has ended, so the final figures
         # are exact. Each panel repaints only the lines that changed (`LinePanel`).
-        exact = force or self.view.status not in ("waiting", "running")
+        exact = force or not self.view.live
         counters = self._counters.due(force=exact)
         for panel in (dag, self.query_one(PoolPanel), self.query_one(ThroughputPanel), self.query_one(EventLogPanel)):
             if panel.display:
@@ -184,7 +184,7 @@ class DashboardApp(App[int]):
             stream.update_view(self.view, now)
         # With a producer, `exit_when_finished` waits for it to return instead (see `on_worker_state_changed`):
         # a run's events end before its engine has closed.
-        finished = self.view.status not in ("waiting", "running")
+        finished = not self.view.live
         if self.exit_when_finished and self.producer_worker is None and finished and not self._quitting:
             self.call_later(self.action_quit_run)
 

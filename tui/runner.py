@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +20,13 @@ from agentrt.errors import GraphRunError
 from agentrt.events import TOKEN_EVENT, EventBus
 from agentrt.graph.handle import RunHandle
 from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
+from agentrt.graph.states import RUN_EXIT_CODES, RunStatus
 from agentrt.terminal_size import parse_terminal_size
 from tui.app import DashboardApp
 from tui.feed import EventFeed
 
 if TYPE_CHECKING:
     from agentrt.graph.result import RunResult
-
-EXIT_CODES = {"succeeded": 0, "failed": 1, "cancelled": 130}
 
 # `agentrt run GRAPH --tui` with this set to ``1`` (or to a terminal size such as ``160x45``) runs the dashboard
 # without a terminal and leaves it when the run ends: the real command under tests and benchmarks. With
@@ -37,6 +37,16 @@ SCREENSHOT_ENV = "AGENTRT_TUI_SCREENSHOT"
 EXIT_ENV = "AGENTRT_TUI_EXIT_WHEN_FINISHED"
 
 
+class RunPhase(StrEnum):
+    """Where an in-process run is, as the dashboard's worker sees it."""
+
+    NOT_STARTED = "not_started"
+    RUNNING = "running"
+    ENDED = "ended"  # `launch_run` returned: `InProcessRun.result` holds the run's result
+    FAILED = "failed"  # `launch_run` raised: `InProcessRun.error` says why (e.g. the engine did not start)
+    STOPPED = "stopped"  # stopped from the dashboard, before or while it ran
+
+
 class InProcessRun:
     """`RunControl` for a run on this process's event loop."""
 
@@ -44,34 +54,36 @@ class InProcessRun:
         self.launch = launch
         self.events = events
         self.engine_factory = engine_factory
+        self.phase = RunPhase.NOT_STARTED
         self.result: RunResult | None = None
         self.error: BaseException | None = None
-        self.stopped = False
         self.handle = RunHandle()
-        self._started = False
         self._done = asyncio.Event()
-        self._finished = False
 
     @property
     def finished(self) -> bool:
-        return self._finished
+        return self.phase in (RunPhase.ENDED, RunPhase.FAILED, RunPhase.STOPPED)
+
+    @property
+    def stopped(self) -> bool:
+        return self.phase == RunPhase.STOPPED
 
     async def run(self) -> RunResult | None:
         """The worker body: the whole run, engine start to close."""
-        self._started = True
+        self.phase = RunPhase.RUNNING
         try:
             self.result = await launch_run(
                 self.launch, self.events, engine_factory=self.engine_factory, handle=self.handle
             )
+            self.phase = RunPhase.ENDED
             return self.result
         except asyncio.CancelledError:
-            self.stopped = True
+            self.phase = RunPhase.STOPPED
             raise
         except Exception as exc:  # shown in the dashboard; the exit code says it failed
-            self.error = exc
+            self.error, self.phase = exc, RunPhase.FAILED
             raise
         finally:
-            self._finished = True
             self._done.set()
 
     async def cancel_node(self, node_id: str) -> str:
@@ -82,21 +94,21 @@ class InProcessRun:
         return outcome.describe()
 
     async def stop(self) -> None:
-        if self._finished:
+        if self.finished:
             return
-        if not self._started:  # stopped before the worker got to start the run
-            self._finished = True
-            self.stopped = True
+        if self.phase == RunPhase.NOT_STARTED:  # stopped before the worker got to start the run
+            self.phase = RunPhase.STOPPED
             return
         self.handle.cancel()
         await self._done.wait()
 
     def exit_code(self) -> int:
+        """`RUN_EXIT_CODES` for the run's status; stopped from the dashboard: cancelled; failed to run: 1."""
         if self.result is not None:
-            return EXIT_CODES.get(self.result.status, 1)
-        if self.stopped:
-            return EXIT_CODES["cancelled"]
-        return 1
+            return RUN_EXIT_CODES[self.result.status]
+        if self.phase == RunPhase.STOPPED:
+            return RUN_EXIT_CODES[RunStatus.CANCELLED]
+        return RUN_EXIT_CODES[RunStatus.FAILED]
 
 
 def build_dashboard(
@@ -166,7 +178,8 @@ async def run_dashboard_async(
 ) -> int:
     """Run ``launch`` under the dashboard until the user quits (or, with ``exit_when_finished``, the run ends).
 
-    Returns the exit code: 0 succeeded, 1 failed, 130 stopped from the dashboard. An error that ended the run
+    Returns the exit code (`RUN_EXIT_CODES`: 0 succeeded, 1 failed, 3 incomplete, 130 stopped from the
+    dashboard). An error that ended the run
     (e.g. the engine could not start) is raised once the dashboard has closed and the terminal is back, as
     `launch_run` raises it without the dashboard.
     """

@@ -8,16 +8,17 @@ tests check states, counts and series without an app.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from agentrt.graph.contract import AgentOutcome
+from agentrt.graph.ids import parse_owner
+from agentrt.graph.states import FINISHED_NODE_STATES, ItemStatus, NodeState, RunStatus
 
 Event = dict[str, Any]
-
-# Node states that will not change again (unless a resumed run starts the node over).
-FINAL_NODE_STATES = frozenset({"succeeded", "failed", "skipped", "cancelled"})
 # How many seconds of history the throughput and occupancy series keep (one bucket per second).
 SERIES_SECONDS = 120
 # How many engine steps of batch occupancy are kept.
@@ -28,20 +29,22 @@ LOG_LIMIT = 2000
 STREAM_CHARS = 4000
 STREAM_EVENTS = frozenset({"request.token", "request.text"})
 
-_ITEM_SUFFIX = re.compile(r"\[(\d+)\]$")
+_E = TypeVar("_E", bound=StrEnum)
 
 
 def split_owner(owner: str | None) -> tuple[str | None, int | None, str | None]:
-    """``"node[3]/agent"`` → ``("node", 3, "agent")``; owners that are not ``node/agent`` give ``(None, None, owner)``."""
-    if not owner:
-        return None, None, None
-    node, sep, agent = owner.rpartition("/")
-    if not sep or not node:
-        return None, None, owner
-    match = _ITEM_SUFFIX.search(node)
-    if match:
-        return node[: match.start()], int(match.group(1)), agent
-    return node, None, agent
+    """``"node[3]/agent"`` → ``("node", 3, "agent")``; owners that are not ``node/agent`` give ``(None, None, owner)``
+    (`agentrt.graph.ids.parse_owner`)."""
+    return parse_owner(owner)
+
+
+def _member(kind: type[_E], value: Any, default: _E) -> _E:
+    """``value`` as a member of ``kind``; ``default`` for a value this version does not know (a watched file
+    written by another one)."""
+    try:
+        return kind(value)
+    except ValueError:
+        return default
 
 
 @dataclass
@@ -50,7 +53,8 @@ class NodeView:
     agent: str
     needs: list[str] = field(default_factory=list)
     kind: str = "task"
-    state: str = "pending"
+    state: NodeState = NodeState.PENDING
+    outcome: AgentOutcome | None = None  # how its agent ended, once it succeeded (answered, step_limit, rejected)
     depth: int = 0
     attempt: int | None = None
     error: str | None = None
@@ -64,6 +68,7 @@ class NodeView:
     map_total: int | None = None
     map_done: int = 0
     map_failed: int = 0
+    map_unanswered: int = 0  # items that completed without a clean answer
     map_running: int = 0
 
     @property
@@ -74,8 +79,13 @@ class NodeView:
     def is_map(self) -> bool:
         return self.kind == "map" or self.map_total is not None
 
+    @property
+    def unanswered(self) -> bool:
+        """Succeeded without a clean answer: its agent ran out of steps, or its critic rejected the answer."""
+        return self.state == NodeState.SUCCEEDED and self.outcome not in (None, AgentOutcome.ANSWERED)
+
     def elapsed_s(self, now: float) -> float | None:
-        if self.elapsed_ms is not None and (self.state in FINAL_NODE_STATES or self.started_ts is None):
+        if self.elapsed_ms is not None and (self.state in FINISHED_NODE_STATES or self.started_ts is None):
             return self.elapsed_ms / 1000.0
         if self.started_ts is None:
             return None
@@ -133,7 +143,7 @@ class RunView:
     run_dir: str | None = None
     graph: str | None = None
     model: str | None = None
-    status: str = "waiting"  # waiting (no run.started yet) / running / succeeded / failed / cancelled
+    status: RunStatus | None = None  # None: no run.started yet
     resumed: bool = False
     started_ts: float | None = None
     finished_ts: float | None = None
@@ -159,6 +169,15 @@ class RunView:
     events_seen: int = 0
 
     # --- reading ---------------------------------------------------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        """Whether the run has not ended yet (or not started: no run.started seen)."""
+        return self.status is None or self.status == RunStatus.RUNNING
+
+    @property
+    def status_text(self) -> str:
+        return "waiting" if self.status is None else self.status.value
 
     def now(self) -> float:
         return self.last_ts if self.last_ts is not None else 0.0
@@ -301,7 +320,7 @@ def _on_run_started(view: RunView, event: Event) -> None:
     view.run_dir = event.get("run_dir", view.run_dir)
     graph = event.get("graph")
     view.graph = str(graph) if graph is not None else view.graph
-    view.status = "running"
+    view.status = RunStatus.RUNNING
     view.resumed = bool(event.get("resumed", False))
     view.started_ts = view._ts(event)
     view.finished_ts = None
@@ -323,15 +342,18 @@ def _on_node_state(view: RunView, event: Event) -> None:
     node = view._node(event.get("node"), event.get("agent"))
     if node is None:
         return
-    state = str(event.get("state", node.state))
+    state = _member(NodeState, event.get("state"), node.state)
     ts = view._ts(event)
-    if state == "running" and node.state != "running":
+    if state == NodeState.RUNNING and node.state != NodeState.RUNNING:
         node.started_ts = ts
         node.finished_ts = None
         node.error = None
-    if state in FINAL_NODE_STATES:
+        node.outcome = None
+    if state in FINISHED_NODE_STATES:
         node.finished_ts = ts
     node.state = state
+    if event.get("outcome") is not None:
+        node.outcome = _member(AgentOutcome, event["outcome"], AgentOutcome.ANSWERED)
     if event.get("agent"):
         node.agent = str(event["agent"])
     if "attempt" in event:
@@ -357,13 +379,16 @@ def _on_map_item(view: RunView, event: Event) -> None:
         return
     if isinstance(event.get("total"), int):
         node.map_total = event["total"]
-    status = event.get("status")
-    if status == "running":
+    status = _member(ItemStatus, event.get("status"), ItemStatus.PENDING)
+    if status == ItemStatus.RUNNING:
         node.map_running += 1
-    elif status in ("completed", "failed"):
+    elif status in (ItemStatus.COMPLETED, ItemStatus.FAILED):
         node.map_running = max(0, node.map_running - 1)
-        if status == "completed":
+        if status == ItemStatus.COMPLETED:
             node.map_done += 1
+            outcome = event.get("outcome")
+            if outcome is not None and outcome != AgentOutcome.ANSWERED:
+                node.map_unanswered += 1
         else:
             node.map_failed += 1
 
@@ -380,7 +405,7 @@ def _on_graph_expanded(view: RunView, event: Event) -> None:
 
 
 def _on_run_finished(view: RunView, event: Event) -> None:
-    view.status = str(event.get("status", "finished"))
+    view.status = _member(RunStatus, event.get("status"), RunStatus.FAILED)
     view.finished_ts = view._ts(event)
     if isinstance(event.get("elapsed_s"), (int, float)):
         view.reported_elapsed_s = float(event["elapsed_s"])
@@ -547,15 +572,17 @@ def describe(event: Event) -> tuple[str, bool]:
     name = str(event.get("event", "?"))
     error = event.get("error")
     # A skipped node carries its reason in `error`, but the error is its need's, already reported.
-    is_error = (bool(error) and event.get("state") != "skipped") or name.endswith(".failed") or (
-        name == "node.state" and event.get("state") == "failed"
+    is_error = (bool(error) and event.get("state") != NodeState.SKIPPED) or name.endswith(".failed") or (
+        name == "node.state" and event.get("state") == NodeState.FAILED
     )
+    outcome = event.get("outcome")
+    unanswered = f" without an answer ({outcome})" if outcome not in (None, AgentOutcome.ANSWERED) else ""
     if name == "node.state":
-        text = f"{event.get('node')} → {event.get('state')}"
+        text = f"{event.get('node')} → {event.get('state')}{unanswered}"
         if event.get("attempt") not in (None, 1, 0):
             text += f" (attempt {event.get('attempt')})"
     elif name == "map.item":
-        text = f"{event.get('node')}[{event.get('index')}/{event.get('total')}] {event.get('status')}"
+        text = f"{event.get('node')}[{event.get('index')}/{event.get('total')}] {event.get('status')}{unanswered}"
     elif name == "run.started":
         text = f"run {event.get('run_id')} started: {len(event.get('nodes') or [])} nodes"
         if event.get("resumed"):
@@ -564,6 +591,8 @@ def describe(event: Event) -> tuple[str, bool]:
         text = f"run {event.get('run_id')} {event.get('status')}"
         if isinstance(event.get("elapsed_s"), (int, float)):
             text += f" in {event['elapsed_s']:.1f}s"
+        if event.get("unanswered"):
+            text += f"; without an answer: {', '.join(f'{n} ({o})' for n, o in dict(event['unanswered']).items())}"
     elif name == "engine.step":
         text = (
             f"step {event.get('step')}: {event.get('n_decode')} decode + {event.get('n_prefill')} prefill, "

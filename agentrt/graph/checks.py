@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from agentrt.errors import GraphSpecError
-from agentrt.graph.dag import build_dag, find_cycle, format_cycle
+from agentrt.graph.dag import bad_needs, build_dag, find_cycle, format_cycle
 from agentrt.graph.spec import GraphSpec, NodeSpec
 from agentrt.graph.template import Template, TemplateCompiler, TemplateError
 
@@ -37,7 +37,6 @@ class CompiledGraph:
     outputs: dict[str, Template]
     agent_classes: dict[str, type]
     dag: nx.DiGraph
-    templates: TemplateCompiler
 
 
 def resolve_class(path: str) -> type:
@@ -130,14 +129,11 @@ def compile_graph(
             map_template = _compile(compiler, node.map, (*where, "map"), False, errors, src)
         elif node.max_concurrency is not None:
             errors.append(src.error((*where, "max_concurrency"), "only map nodes take max_concurrency"))
-        needs = set()
-        for i, need in enumerate(node.needs):
-            if need not in spec.nodes:
-                errors.append(src.error((*where, "needs", i), f"unknown node {need!r}{_known(spec.nodes)}"))
-            elif need == node_id:
-                errors.append(src.error((*where, "needs", i), "a node cannot need itself"))
-            else:
-                needs.add(need)
+        needs = set(node.needs)
+        for bad in bad_needs({node_id: node.needs}, spec.nodes):
+            needs.discard(bad.need)
+            why = f"unknown node {bad.need!r}{_known(spec.nodes)}" if bad.unknown else "a node cannot need itself"
+            errors.append(src.error((*where, "needs", bad.index), why))
         for field, template in (("input", input_template), ("map", map_template)):
             if template is None:
                 continue
@@ -158,7 +154,7 @@ def compile_graph(
         errors.append(src.error(("nodes", cycle[0]), f"dependency cycle: {format_cycle(cycle)}"))
     if errors:
         raise GraphSpecError("\n".join(errors))
-    return CompiledGraph(spec, nodes, outputs, classes, dag, compiler)
+    return CompiledGraph(spec, nodes, outputs, classes, dag)
 
 
 def _check_tools(cls: type, agent: str, tools: list[str], errors: list[str], src: Any) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
-import json
 import sys
 import time
 from pathlib import Path
@@ -18,10 +17,14 @@ from typing import Any
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.errors import ConfigError
 from agentrt.events import Event, EventBus
+from agentrt.graph.contract import AgentOutcome
 from agentrt.graph.graph import Graph
+from agentrt.graph.ids import item_label
 from agentrt.graph.launch import EngineFactory, RunLaunch, launch_run
 from agentrt.graph.result import RunResult
 from agentrt.graph.spec import GraphSpec
+from agentrt.graph.states import RUN_EXIT_CODES, NodeState
+from agentrt.jsonl import json_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     resume.add_argument("-i", "--input", action="append", default=[], metavar="KEY=VALUE", help="override an input")
     _engine_options(resume)
     resume.add_argument("--tui", action="store_true", help="show the live dashboard (needs the tui package)")
+    resume.add_argument(
+        "--force", action="store_true",
+        help="resume even though graph.yaml or the inputs changed since the run started: nodes whose definition "
+        "or inputs changed run again, with everything that needs them",
+    )
     resume.set_defaults(func=_resume)
 
     show = subparsers.add_parser("graph", help="print a graph's DAG as text and as mermaid")
@@ -111,7 +119,7 @@ def _run(args: argparse.Namespace) -> Any:
 def _resume(args: argparse.Namespace) -> Any:
     launch = RunLaunch(
         inputs=parse_inputs(args.input), model=args.model, sequences=args.sequences, run_dir=args.run_dir,
-        resume=True, remote=args.remote, **machine_overrides(args),
+        resume=True, force=args.force, remote=args.remote, **machine_overrides(args),
     )
     return _start(launch, args)
 
@@ -136,7 +144,7 @@ async def _run_on_ray(args: argparse.Namespace) -> int:
         sequences=args.sequences,
     )
     print_result(result)
-    return 0 if result.status == "succeeded" else 1
+    return RUN_EXIT_CODES[result.status]
 
 
 async def _run_with_progress(launch: RunLaunch, factory: EngineFactory | None) -> int:
@@ -145,7 +153,7 @@ async def _run_with_progress(launch: RunLaunch, factory: EngineFactory | None) -
     events.subscribe(printer, kinds={"run.started", "node.state", "map.item", "graph.expanded", "run.finished"})
     result = await launch_run(launch, events, engine_factory=factory)
     print_result(result)
-    return 0 if result.status == "succeeded" else 1
+    return RUN_EXIT_CODES[result.status]
 
 
 class ProgressPrinter:
@@ -168,6 +176,8 @@ class ProgressPrinter:
                 extra.append(f"attempt {event['attempt']}")
             if event.get("elapsed_ms") is not None:
                 extra.append(f"{event['elapsed_ms'] / 1000:.2f}s")
+            if event.get("outcome") not in (None, AgentOutcome.ANSWERED):
+                extra.append(f"without an answer: {event['outcome']}")
             if event.get("restored"):
                 extra.append("from the earlier run")
             if event.get("error"):
@@ -177,7 +187,9 @@ class ProgressPrinter:
             if event["status"] == "running":
                 return
             error = f"  {str(event['error'])[:200]}" if event.get("error") else ""
-            item = f"{event['node']}[{event['index']}]"
+            if event.get("outcome") not in (None, AgentOutcome.ANSWERED):
+                error = f"  without an answer: {event['outcome']}"
+            item = item_label(event["node"], event["index"])
             line = f"{item:<24} {event['status']:<10}{error}"
         elif name == "graph.expanded":
             line = f"{event['node']:<24} expanded   +{', '.join(a['id'] for a in event['added'])}"
@@ -187,11 +199,16 @@ class ProgressPrinter:
 
 
 def print_result(result: RunResult) -> None:
+    """Nodes that did not succeed, or succeeded without an answer, on stderr; the summary as JSON on stdout:
+    the run's status, directory and outputs, and each node's state and outcome (`RUN_EXIT_CODES` is the exit)."""
     for node_id, record in result.nodes.items():
-        if record.state != "succeeded":
+        if record.state != NodeState.SUCCEEDED:
             print(f"{node_id}: {record.state}" + (f": {record.error}" if record.error else ""), file=sys.stderr)
-    print(json.dumps({"status": result.status, "run_dir": str(result.run_dir), "outputs": result.outputs},
-                     indent=2, ensure_ascii=False, default=str))
+    for node_id, outcome in result.unanswered.items():
+        print(f"{node_id}: succeeded without an answer: {outcome}", file=sys.stderr)
+    nodes = {node_id: {"state": record.state, "outcome": record.outcome} for node_id, record in result.nodes.items()}
+    summary = {"status": result.status, "run_dir": str(result.run_dir), "outputs": result.outputs, "nodes": nodes}
+    sys.stdout.write(json_text(summary, indent=2) + "\n")
 
 
 def _show(args: argparse.Namespace) -> int:

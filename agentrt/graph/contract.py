@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.sampling import Sampling
 from agentrt.events import EventBus
+from agentrt.graph.ids import item_label, owner
 
 
 class AgentSpec(BaseModel):
@@ -82,8 +83,12 @@ class NodeContext(BaseModel):
     @property
     def owner(self) -> str:
         """The owner string for `engine.sequence(owner=...)`: ``node/agent`` (``node[3]/agent`` for map items)."""
-        node = self.node_id if self.item_index is None else f"{self.node_id}[{self.item_index}]"
-        return f"{node}/{self.agent}"
+        return owner(self.node_id, self.agent, self.item_index)
+
+    @property
+    def label(self) -> str:
+        """The node as events name it: ``node``, or ``node[3]`` for item 3 of a map node."""
+        return item_label(self.node_id, self.item_index)
 
 
 @runtime_checkable

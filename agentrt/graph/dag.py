@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import networkx as nx
+
+
+class BadNeed(NamedTuple):
+    node: str
+    index: int  # the need's position in the node's list
+    need: str
+    unknown: bool  # True: no such node; False: the node needs itself
+
+
+def bad_needs(needs: Mapping[str, Sequence[str]], known: Container[str]) -> list[BadNeed]:
+    """The needs that name no node in ``known``, or the node itself: graph nodes (`checks.compile_graph`) and
+    the steps of a returned plan (`expansion.plan_problem`) follow the same rule."""
+    bad = []
+    for node, required in needs.items():
+        for index, need in enumerate(required):
+            if need not in known or need == node:
+                bad.append(BadNeed(node, index, need, unknown=need not in known))
+    return bad
 
 
 def build_dag(needs: Mapping[str, Iterable[str]]) -> nx.DiGraph:

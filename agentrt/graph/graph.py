@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,23 +28,21 @@ from agentrt.errors import GraphRunError
 from agentrt.events import Event, EventBus
 from agentrt.graph.checks import CompiledGraph, class_path_of, compile_graph
 from agentrt.graph.dag import render_mermaid, render_text
+from agentrt.graph.entry import execute, new_run, read_run, resumed_run
 from agentrt.graph.handle import RunHandle
-from agentrt.graph.launch import RunLaunch
-from agentrt.graph.result import NodeRecord, RunResult, RunState
+from agentrt.graph.result import RunResult, RunState
 from agentrt.graph.rundir import RunDir
-from agentrt.graph.scheduler import Scheduler
 from agentrt.graph.spec import GraphSpec, InputSpec, load_graph_spec, parse_graph_spec
 from agentrt.graph.yamlsource import SourceMap
-
-DEFAULT_RUNS_DIR = Path("runs")
 
 
 class Graph:
     """A graph whose every agent, reference and dependency has been checked."""
 
-    def __init__(self, compiled: CompiledGraph, *, path: Path | None = None) -> None:
+    def __init__(self, compiled: CompiledGraph, *, path: Path | None = None, definition: bytes | None = None) -> None:
         self._compiled = compiled
         self.path = path
+        self._definition = definition
 
     # --- construction ------------------------------------------------------------------------------------
 
@@ -54,7 +50,7 @@ class Graph:
     def from_yaml(cls, path: str | Path, *, check_classes: bool = True) -> Graph:
         """Load and check a graph file. Raises `GraphSpecError` with ``file:line: field: message`` lines."""
         spec = load_graph_spec(path)
-        return cls(compile_graph(spec, check_classes=check_classes), path=Path(path))
+        return cls(compile_graph(spec, check_classes=check_classes), path=Path(path), definition=Path(path).read_bytes())
 
     @classmethod
     def from_spec(cls, spec: GraphSpec, *, agent_classes: dict[str, type] | None = None) -> Graph:
@@ -101,9 +97,10 @@ class Graph:
     ) -> Graph:
         compiled = self._compiled
         spec = compiled.spec.with_model_overrides(model, sequences, threads, gpu_layers)
+        # The definition stays the one loaded: overrides are the launch's, recorded apart in the run's state.
         return Graph(
-            CompiledGraph(spec, compiled.nodes, compiled.outputs, compiled.agent_classes, compiled.dag, compiled.templates),
-            path=self.path,
+            CompiledGraph(spec, compiled.nodes, compiled.outputs, compiled.agent_classes, compiled.dag),
+            path=self.path, definition=self.definition,
         )
 
     # --- inputs ------------------------------------------------------------------------------------------
@@ -130,6 +127,19 @@ class Graph:
 
     # --- running -----------------------------------------------------------------------------------------
 
+    @property
+    def definition(self) -> bytes:
+        """The graph's definition as a file: the YAML file it was loaded from, or (built in Python) its spec
+        dumped as YAML with each agent's class path. A run directory keeps this copy, and its sha256."""
+        if self._definition is None:
+            data = self.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for name, cls in self._compiled.agent_classes.items():  # classes given as objects: record their path
+                data.setdefault("agents", {}).setdefault(name, {})["class"] = class_path_of(cls)
+            for body in data.get("agents", {}).values():
+                body.pop("name", None)
+            self._definition = yaml.safe_dump(data, sort_keys=False).encode("utf-8")
+        return self._definition
+
     async def run(
         self,
         inputs: dict[str, Any] | None = None,
@@ -138,6 +148,7 @@ class Graph:
         run_dir: Path | str | None = None,
         events: EventBus | None = None,
         resume: bool = False,
+        force: bool = False,
         max_concurrency: int | None = None,
         handle: RunHandle | None = None,
         earlier_events: Sequence[Event] = (),
@@ -145,88 +156,33 @@ class Graph:
         """Run the graph on ``engine`` (which the caller owns and closes).
 
         ``run_dir`` defaults to ``runs/<run id>``. With ``resume=True`` the run directory's state file is read
-        and only what did not succeed runs again (``inputs`` then default to the stored ones). Cancelling the
-        awaiting task cancels every running node (their sequences are released), saves the state and re-raises.
-        ``handle`` lets other tasks cancel one node, or the run (`RunHandle`). ``earlier_events`` (the engine's
-        start, emitted before the run directory was known) go first into events.jsonl.
+        and only what did not succeed runs again (``inputs`` then default to the stored ones); a graph or inputs
+        other than the run started with are refused unless ``force`` (then only unchanged nodes keep their
+        results). Cancelling the awaiting task cancels every running node (their sequences are released), saves
+        the state and re-raises. ``handle`` lets other tasks cancel one node, or the run (`RunHandle`).
+        ``earlier_events`` (the engine's start, emitted before the run directory was known) go first into
+        events.jsonl.
         """
-        bus = events or engine.events
-        stored: dict[str, NodeRecord] | None = None
         if resume:
-            if run_dir is None:
-                raise GraphRunError("resume needs the run directory")
-            rundir = RunDir(Path(run_dir))
-            state = rundir.load_state()
-            stored = state.nodes
-            run_inputs = self.prepare_inputs(state.inputs if inputs is None else inputs)
-            state.inputs = run_inputs
+            rundir, state = read_run(run_dir)
+            prepared = resumed_run(self, rundir, state, inputs, force=force)
         else:
-            run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
-            rundir = RunDir(Path(run_dir) if run_dir is not None else DEFAULT_RUNS_DIR / run_id)
-            if rundir.state_path.exists():
-                raise GraphRunError(f"{rundir.path} already holds a run; resume it or pick another --run-dir")
-            run_inputs = self.prepare_inputs(inputs)
-            rundir.create()
-            self._write_graph_copy(rundir)
-            state = RunState(
-                run_id=run_id, graph_file=str(rundir.graph_path), graph_source=str(self.path or "<python>"),
-                inputs=run_inputs, started_at=time.time(),
-            )
-        rundir.create()
-        state.model, state.sequences = self.spec.model.model, self.spec.model.sequences
-        rundir.record_events(bus, engine.events, backlog=earlier_events)
-        if handle is not None:
-            task = asyncio.current_task()
-            if task is not None:
-                handle.bind_task(task)
+            prepared = new_run(self, inputs, run_dir)
+        if handle is not None and (task := asyncio.current_task()) is not None:
+            handle.bind_task(task)
         try:
-            scheduler = Scheduler(
-                self._compiled, engine=engine, events=bus, inputs=run_inputs, run_id=state.run_id,
-                run_path=rundir.path, workspace=rundir.workspace, run_dir=rundir, state=state, stored=stored,
-                max_concurrency=max_concurrency, graph_label=self.spec.name or str(self.path or "<python>"),
+            return await execute(
+                prepared, engine=engine, events=events or engine.events, handle=handle,
+                max_concurrency=max_concurrency, earlier_events=earlier_events,
             )
-            if handle is not None:
-                handle.attach(scheduler)
-            return await scheduler.run()
         finally:
             if handle is not None:
                 handle.detach()
-            rundir.close()
-
-    def _write_graph_copy(self, rundir: RunDir) -> None:
-        if self.path is not None:
-            rundir.graph_path.write_text(self.path.read_text(encoding="utf-8"), encoding="utf-8")
-            return
-        data = self.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-        for name, cls in self._compiled.agent_classes.items():  # classes given as objects: record their path
-            data.setdefault("agents", {}).setdefault(name, {})["class"] = class_path_of(cls)
-        for body in data.get("agents", {}).values():
-            body.pop("name", None)
-        rundir.graph_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
     @classmethod
-    def resume_from(cls, run_dir: str | Path) -> tuple[Graph, RunState]:
-        """The graph (from the run directory's copy) and the stored state of an earlier run."""
-        rundir = RunDir(Path(run_dir))
-        state = rundir.load_state()
-        graph = cls.from_yaml(rundir.graph_path)
-        return graph.with_model_overrides(state.model, state.sequences), state
-
-    @classmethod
-    def for_launch(cls, launch: RunLaunch) -> tuple[Graph, dict[str, Any] | None, Path | None]:
-        """What `launch_run` runs: the graph with overrides applied, the inputs and the run directory."""
-        if launch.resume:
-            if launch.run_dir is None:
-                raise GraphRunError("resuming needs run_dir")
-            graph, state = cls.resume_from(launch.run_dir)
-            inputs: dict[str, Any] | None = {**state.inputs, **launch.inputs}
-        else:
-            if launch.graph is None:
-                raise GraphRunError("a launch needs a graph file (or resume=True with a run_dir)")
-            graph, inputs = cls.from_yaml(launch.graph), launch.inputs
-        overrides = graph.with_model_overrides(launch.model, launch.sequences, launch.threads, launch.gpu_layers)
-        return overrides, inputs, launch.run_dir
-
+    def from_run_dir(cls, rundir: RunDir, state: RunState) -> Graph:
+        """The graph a run directory holds (its copy), with the model overrides its run was started with."""
+        return cls.from_yaml(rundir.graph_path).with_model_overrides(state.model, state.sequences)
 
 def _coerce(name: str, value: Any, spec: InputSpec) -> Any:
     if not isinstance(value, str) or spec.type in ("string", "any"):

@@ -20,11 +20,14 @@ from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import settings_for
 from agentrt.engine.start import start_engine
+from agentrt.errors import GraphRunError
 from agentrt.events import Event, EventBus
+from agentrt.graph.entry import PreparedRun, execute, new_run, read_run, resumed_run
+from agentrt.graph.graph import Graph
 from agentrt.graph.handle import RunHandle
+from agentrt.graph.result import RunResult
 
 if TYPE_CHECKING:
-    from agentrt.graph.result import RunResult
     from agentrt.graph.spec import GraphSpec
 
 # Builds the engine a run uses from the graph's settings (with overrides applied) and the run's event bus.
@@ -47,6 +50,9 @@ class RunLaunch(BaseModel):
     gpu_layers: GpuLayersSetting | None = Field(None, description="overrides the graph's `model.gpu_layers`")
     run_dir: Path | None = Field(None, description="where events.jsonl and state.json go; required to resume")
     resume: bool = False
+    force: bool = Field(
+        False, description="resume even though the graph or the inputs changed (nodes that changed run again)"
+    )
     remote: list[str] = Field(
         default_factory=list, description="OpenAI-compatible server URLs; overrides the graph's `engine.remote`"
     )
@@ -72,16 +78,13 @@ async def launch_run(
 ) -> RunResult:
     """Start the engine, run (or resume) the graph, close the engine. Events go to ``events`` (and the run dir,
     the engine's start included). ``handle`` (optional) is bound to the calling task: see `RunHandle`."""
-    from agentrt.graph.graph import Graph  # the graph package imports this module; avoid the cycle
-
-    if handle is not None:
-        task = asyncio.current_task()
-        if task is not None:
-            handle.bind_task(task)
+    if handle is not None and (task := asyncio.current_task()) is not None:
+        handle.bind_task(task)
     try:
-        graph, inputs, run_dir = Graph.for_launch(launch)
+        prepared = _prepare(launch)
+        graph = prepared.graph
         factory = engine_factory or default_engine_factory(launch.remote)
-        # The run directory records events from `graph.run` on; keep the engine's start events for it.
+        # The run directory records events from the run's start on; keep the engine's start events for it.
         starting: list[Event] = []
         unsubscribe = events.subscribe(starting.append, kinds=ENGINE_START_EVENTS)
         try:
@@ -89,12 +92,26 @@ async def launch_run(
         finally:
             unsubscribe()
         try:
-            return await graph.run(
-                inputs, engine=engine, run_dir=run_dir, events=events, resume=launch.resume, handle=handle,
-                earlier_events=starting,
-            )
+            return await execute(prepared, engine=engine, events=events, handle=handle, earlier_events=starting)
         finally:
             await engine.close()
     finally:
         if handle is not None:
             handle.detach()
+
+
+def _prepare(launch: RunLaunch) -> PreparedRun:
+    """The launch's run, checked before an engine starts: the graph file (or a run directory's copy, for a
+    resume) with the launch's overrides applied."""
+    if launch.resume:
+        rundir, state = read_run(launch.run_dir)
+        graph = Graph.from_run_dir(rundir, state).with_model_overrides(
+            launch.model, launch.sequences, launch.threads, launch.gpu_layers
+        )
+        return resumed_run(graph, rundir, state, {**state.inputs, **launch.inputs}, force=launch.force)
+    if launch.graph is None:
+        raise GraphRunError("a launch needs a graph file (or resume=True with a run_dir)")
+    graph = Graph.from_yaml(launch.graph).with_model_overrides(
+        launch.model, launch.sequences, launch.threads, launch.gpu_layers
+    )
+    return new_run(graph, launch.inputs, launch.run_dir)

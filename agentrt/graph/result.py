@@ -7,20 +7,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.graph.contract import PlanStep
-
-NodeState = Literal["pending", "ready", "running", "succeeded", "failed", "skipped", "cancelled"]
-ItemStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
-RunStatus = Literal["running", "succeeded", "failed", "cancelled"]
-
-TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "skipped", "cancelled"})
+from agentrt.graph.contract import AgentOutcome, PlanStep
+from agentrt.graph.outcomes import unanswered
+from agentrt.graph.states import ItemStatus, NodeState, RunStatus
 
 
 class ItemRecord(BaseModel):
     """One item of a map node: its own status, like one task of a concurrent pool."""
 
     index: int
-    status: ItemStatus = "pending"
+    status: ItemStatus = ItemStatus.PENDING
+    outcome: AgentOutcome | None = None  # how the item's agent ended, once it completed
     output: Any = None
     error: str | None = None
     attempts: int = 0
@@ -33,7 +30,9 @@ class NodeRecord(BaseModel):
 
     model_config = ConfigDict(validate_assignment=False)
 
-    state: NodeState = "pending"
+    state: NodeState = NodeState.PENDING
+    # How the node's agent ended, once it succeeded (map items and plan steps rolled up: agentrt.graph.outcomes).
+    outcome: AgentOutcome | None = None
     agent: str = ""
     output: Any = None
     error: str | None = None
@@ -49,13 +48,16 @@ class NodeRecord(BaseModel):
     needs: list[str] = Field(default_factory=list)
     started_at: float | None = None
     finished_at: float | None = None
+    # What the node ran: its definition, its agent's, the inputs it reads and its needs' fingerprints, hashed
+    # (agentrt.graph.fingerprint). A forced resume of a changed graph keeps a result only if this still matches.
+    fingerprint: str | None = None
 
 
 class RunResult(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     run_id: str
-    status: Literal["succeeded", "failed", "cancelled"]
+    status: RunStatus
     outputs: dict[str, Any] = Field(default_factory=dict)
     nodes: dict[str, NodeRecord] = Field(default_factory=dict)
     run_dir: Path | None = None
@@ -63,7 +65,13 @@ class RunResult(BaseModel):
 
     @property
     def failed_nodes(self) -> list[str]:
-        return [name for name, record in self.nodes.items() if record.state == "failed"]
+        return [name for name, record in self.nodes.items() if record.state == NodeState.FAILED]
+
+    @property
+    def unanswered(self) -> dict[str, AgentOutcome]:
+        """Nodes that succeeded without a clean answer (step limit, rejected), with their outcome: why a run is
+        `RunStatus.INCOMPLETE`."""
+        return unanswered(self.nodes)
 
 
 class RunState(BaseModel):
@@ -73,10 +81,14 @@ class RunState(BaseModel):
     run_id: str
     graph_file: str  # the copy of the graph definition inside the run directory
     graph_source: str  # where the definition came from originally (a path or ``<python>``)
+    # sha256 of the graph copy and of the inputs, as the run started: a resume refuses a changed graph or changed
+    # inputs unless forced. None in run directories written before they were recorded.
+    graph_sha256: str | None = None
+    inputs_sha256: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     model: str | None = None  # overrides given at launch, re-applied on resume
     sequences: int | None = None
-    status: RunStatus = "running"
+    status: RunStatus = RunStatus.RUNNING
     started_at: float = 0.0
     updated_at: float = 0.0
     nodes: dict[str, NodeRecord] = Field(default_factory=dict)

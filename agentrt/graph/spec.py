@@ -37,7 +37,6 @@ The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,9 +46,10 @@ from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.settings import EnginePlacement, ModelSettings
 from agentrt.errors import GraphSpecError
 from agentrt.graph.contract import AgentSpec
+from agentrt.graph.ids import ID_PATTERN, ID_RULE
 from agentrt.graph.yamlsource import SourceMap, load_yaml_with_lines, read_yaml_file
+from agentrt.retry import RetryPolicy
 
-NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 InputType = Literal["string", "integer", "number", "boolean", "list", "object", "any"]
 
 
@@ -99,6 +99,11 @@ class NodeSpec(BaseModel):
     @property
     def is_map(self) -> bool:
         return self.map is not None
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """``retries`` and ``retry_backoff_s`` as the runtime's `RetryPolicy`."""
+        return RetryPolicy(retries=self.retries, backoff_s=self.retry_backoff_s)
 
 
 class GraphSpec(BaseModel):
@@ -154,8 +159,8 @@ class GraphSpec(BaseModel):
     @model_validator(mode="after")
     def _ids(self) -> GraphSpec:
         for node_id in self.nodes:
-            if not NODE_ID.match(str(node_id)):
-                raise ValueError(f"node id {node_id!r} must match {NODE_ID.pattern} (letters, digits, _ and -)")
+            if not ID_PATTERN.match(str(node_id)):
+                raise ValueError(f"node id {node_id!r} must match {ID_PATTERN.pattern} ({ID_RULE})")
         if not self.nodes:
             raise ValueError("a graph needs at least one node")
         return self

@@ -21,7 +21,7 @@ from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.start import start_engine
 from agentrt.events import Event, EventBus
 from agentrt.graph.graph import Graph
-from agentrt.graph.rundir import LOGGED_EVENTS
+from agentrt.graph.rundir import LOGGED_EVENTS, RunDir
 from agentrt.scaleout.settings import ActorSettings
 
 MAX_RETURNED_BYTES = 32 * 1024 * 1024  # per task: a bigger run directory comes back without its largest files
@@ -65,9 +65,7 @@ class EngineWorker:
     async def run_graph(self, graph_yaml: str, inputs: dict[str, Any], run_id: str) -> dict[str, Any]:
         """One whole graph run on this actor's engine: ``{"result": RunResult as JSON, "files"}``."""
         assert self._engine is not None, "start() first"
-        run_dir = self._root / "runs" / run_id
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
+        run_dir = RunDir(self._root / "runs" / run_id).fresh().path
         path = self._root / "graphs" / f"{run_id}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(graph_yaml, encoding="utf-8")

@@ -20,51 +20,42 @@ import inspect
 import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence as Seq
-from contextlib import asynccontextmanager
-from typing import Any
 
-from agentrt.engine.protocol import Messages
-from agentrt.engine.request import ChatMessage, GenerationResult, Timings, TokenChunk
-from agentrt.errors import EngineClosedError, EngineError
+from agentrt.engine.leasing import LeasedSequence, LeasingEngine
 from agentrt.engine.pool import SequencePool
+from agentrt.engine.request import ChatMessage, GenerationRequest, GenerationResult, Timings, TokenChunk
+from agentrt.errors import EngineClosedError, EngineError
 from agentrt.events import EventBus
 
 Reply = str | Seq[str] | Callable[[str, list[ChatMessage]], "str | Awaitable[str]"]
 Delay = float | Callable[[str], float]
 
 
-def _as_messages(messages: Messages) -> list[ChatMessage]:
-    return [m if isinstance(m, ChatMessage) else ChatMessage.model_validate(m) for m in messages]
+class FakeSequence(LeasedSequence):
+    """One leased fake sequence: the engines' own `LeasedSequence` (chat, complete, stream, release), served by
+    the script."""
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        return await self._engine._generate(self, request)
+
+    def _open_stream(self, request: GenerationRequest) -> FakeTokenStream:
+        return FakeTokenStream(self, request)
+
+    def _on_release(self) -> None:
+        self._engine.active -= 1
 
 
-class FakeSequence:
-    """One leased fake sequence (satisfies `SequenceHandle`)."""
+class FakeTokenStream:
+    """``async for chunk in seq.stream(...)``: the scripted reply in word-sized pieces; ``.result`` afterwards."""
 
-    def __init__(self, engine: FakeEngine, seq_id: int, owner: str) -> None:
-        self._engine = engine
-        self._id = seq_id
-        self._owner = owner
+    def __init__(self, sequence: FakeSequence, request: GenerationRequest) -> None:
+        self._sequence = sequence
+        self._request = request
+        self.result: GenerationResult | None = None
 
-    @property
-    def id(self) -> int:
-        return self._id
-
-    @property
-    def owner(self) -> str:
-        return self._owner
-
-    async def chat(self, messages: Messages, **options: Any) -> GenerationResult:
-        return await self._engine._generate(self, _as_messages(messages), options)
-
-    async def complete(self, prompt: str, **options: Any) -> GenerationResult:
-        return await self._engine._generate(self, [ChatMessage(role="user", content=prompt)], options)
-
-    async def stream(
-        self, messages: Messages | None = None, *, prompt: str | None = None, **options: Any
-    ) -> AsyncIterator[TokenChunk]:
-        chat = _as_messages(messages) if messages is not None else [ChatMessage(role="user", content=prompt or "")]
-        result = await self._engine._generate(self, chat, options)
-        for index, piece in enumerate(_pieces(result.text)):
+    async def __aiter__(self) -> AsyncIterator[TokenChunk]:
+        self.result = await self._sequence.generate(self._request)
+        for index, piece in enumerate(_pieces(self.result.text)):
             yield TokenChunk(text=piece, token_id=index, index=index)
 
 
@@ -76,8 +67,9 @@ def _pieces(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-class FakeEngine:
-    """A scripted engine with a bounded, priority-ordered sequence pool. See the module docstring."""
+class FakeEngine(LeasingEngine):
+    """A scripted engine with a bounded, priority-ordered sequence pool: the engines' own `LeasingEngine` (scoped
+    and per-call leases, requests) over the engine's `SequencePool`. See the module docstring."""
 
     def __init__(
         self,
@@ -103,59 +95,40 @@ class FakeEngine:
         self.requests: list[tuple[str, list[ChatMessage]]] = []  # (owner, messages) of every request, in order
         self.lease_order: list[str] = []  # owners in the order they got a sequence
 
-    # --- EngineProtocol ----------------------------------------------------------------------------------
-
-    @property
-    def events(self) -> EventBus:
-        return self._events
+    # --- EngineProtocol (sequence, chat, complete: `LeasingEngine`) ------------------------------------
 
     @property
     def pool_size(self) -> int:
         return self._pool_size
 
-    @asynccontextmanager
-    async def sequence(self, *, owner: str = "", priority: int = 0) -> AsyncIterator[FakeSequence]:
-        seq_id = await self._acquire(owner, priority)
-        try:
-            yield FakeSequence(self, seq_id, owner)
-        finally:
-            self._release(seq_id, owner)
-
-    async def chat(self, messages: Messages, *, owner: str = "", priority: int = 0, **options: Any) -> GenerationResult:
-        async with self.sequence(owner=owner, priority=priority) as seq:
-            return await seq.chat(messages, **options)
+    async def acquire(self, *, owner: str = "", priority: int = 0, timeout: float | None = None) -> FakeSequence:
+        """Lease a sequence from the pool, counting what tests assert on (a release is the sequence's own:
+        `FakeSequence._on_release`)."""
+        if self._closed:
+            raise EngineClosedError("the fake engine is closed")
+        seq_id = await self.pool.acquire(owner, priority, timeout)
+        self.active += 1
+        self.leases += 1
+        self.max_active = max(self.max_active, self.active)
+        self.lease_order.append(owner)
+        return FakeSequence(self, seq_id, owner, priority)
 
     async def close(self) -> None:
         self._closed = True
         self.pool.close(EngineClosedError("the fake engine was closed while a lease was waiting"))
 
-    # --- the pool: the engine's own SequencePool, plus counters tests assert on -------------------------
-
-    async def _acquire(self, owner: str, priority: int) -> int:
-        if self._closed:
-            raise EngineClosedError("the fake engine is closed")
-        seq_id = await self.pool.acquire(owner, priority)
-        self.active += 1
-        self.leases += 1
-        self.max_active = max(self.max_active, self.active)
-        self.lease_order.append(owner)
-        return seq_id
-
-    def _release(self, seq_id: int, owner: str) -> None:
-        self.active -= 1
-        self.pool.release(seq_id)
-
     # --- scripted generation -----------------------------------------------------------------------------
 
-    async def _generate(self, seq: FakeSequence, messages: list[ChatMessage], options: dict[str, Any]) -> GenerationResult:
+    async def _generate(self, seq: FakeSequence, request: GenerationRequest) -> GenerationResult:
+        messages = request.messages or [ChatMessage(role="user", content=request.prompt or "")]
         if self._closed:
             raise EngineClosedError("the fake engine is closed")
-        request = next(self._request_ids)
+        request_id = next(self._request_ids)
         owner = seq.owner
         self.requests.append((owner, messages))
         prompt_tokens = sum(len(m.content.split()) + 4 for m in messages)
         self._events.emit(
-            "request.started", request=request, seq=seq.id, owner=owner, prompt_tokens=prompt_tokens,
+            "request.started", request=request_id, seq=seq.id, owner=owner, prompt_tokens=prompt_tokens,
             cached_tokens=0, shared_tokens=0,
         )
         loop = asyncio.get_running_loop()
@@ -167,21 +140,21 @@ class FakeEngine:
             text = await self._scripted_text(owner, messages)
         except Exception as exc:
             self._events.emit(
-                "request.failed", request=request, seq=seq.id, owner=owner, error=str(exc),
+                "request.failed", request=request_id, seq=seq.id, owner=owner, error=str(exc),
                 error_type=type(exc).__name__,
             )
             raise
-        max_tokens = int(options.get("max_tokens", 256))
+        max_tokens = request.max_tokens
         pieces = _pieces(text)
         finish = "stop"
         if len(pieces) > max_tokens:
             text, finish = "".join(pieces[:max_tokens]), "length"
-        if options.get("json_schema") is not None:
+        if request.json_schema is not None:
             json.loads(text)  # a constrained request always yields JSON; a script that does not is a test bug
         completion_tokens = min(len(pieces), max_tokens)
         total_ms = (loop.time() - started) * 1000
         self._events.emit(
-            "request.finished", request=request, seq=seq.id, owner=owner, finish_reason=finish,
+            "request.finished", request=request_id, seq=seq.id, owner=owner, finish_reason=finish,
             prompt_tokens=prompt_tokens, cached_tokens=0, completion_tokens=completion_tokens,
             prefill_ms=0.0, decode_ms=total_ms, total_ms=total_ms,
         )

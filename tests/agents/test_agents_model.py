@@ -199,7 +199,10 @@ async def test_plan_execute_critique_graph_runs_the_plan_as_a_dag(engine: Engine
         # An Executor never fails on model output (at worst it stops at its step limit), so every step succeeds.
         assert result.nodes[added["id"]].state == "succeeded", result.nodes[added["id"]].error
     assert {f"plan.{k}" for k in result.nodes["plan"].output} == set(step_ids)
-    assert result.status == "succeeded", result.failed_nodes
+    # No node failed; an executor that stopped at its step limit, or a critic that did not approve, makes the run
+    # incomplete rather than succeeded (honest outcomes), which a small model may well do here.
+    assert result.status in ("succeeded", "incomplete"), result.failed_nodes
+    assert result.status == "succeeded" or result.unanswered
     assert set(result.outputs["review"]) == {"verdict", "feedback"}
     assert isinstance(result.outputs["answer"], str)
 
@@ -226,4 +229,5 @@ def test_examples_run(script: str) -> None:
     if script == "two_questions.py":
         assert "at the same time (two sequences)" in done.stdout and "one after the other" in done.stdout
     if script == "graph_in_python.py":
-        assert "status: succeeded" in done.stdout
+        # Ran to the end: succeeded, or incomplete when the solver stopped at its step limit (honest outcomes).
+        assert "status: succeeded" in done.stdout or "status: incomplete" in done.stdout

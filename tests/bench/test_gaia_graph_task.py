@@ -100,13 +100,3 @@ def test_a_graph_without_a_question_input_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(GraphSpecError, match="needs an input named 'question'"):
         GraphTaskRunner(graph)
-
-
-def test_step_limit_is_read_from_step_events() -> None:
-    from agentrt.bench.gaia.graph_task import hit_step_limit
-
-    assert hit_step_limit([{"step": 1, "action": "calculator"}, {"step": 6, "status": "step_limit"}])
-    assert hit_step_limit([{"step": 1, "action": "calculator"}, {"step": 2, "action": "read_file"}])
-    assert not hit_step_limit([{"step": 1, "action": "calculator"}, {"step": 2, "action": "final_answer"}])
-    assert not hit_step_limit([{"step": 1, "observation": "a one-turn agent's reply"}])
-    assert not hit_step_limit([])

@@ -9,7 +9,7 @@ import asyncio
 import json
 from typing import Any
 
-from agentrt.graph.contract import AgentResult, AgentSpec, NodeContext, PlanStep
+from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeContext, PlanStep
 
 
 class EchoAgent:
@@ -114,3 +114,27 @@ def fake_engine_factory(spec: Any, events: Any) -> Any:
 
     delay = float(os.environ.get("AGENTRT_TEST_DELAY", "0"))
     return FakeEngine(spec.model.sequences, events=events, delay=delay, reply=lambda owner, m: f"re: {m[-1].content}")
+
+
+class OutcomeAgent:
+    """No engine: returns the task upper-cased with the outcome its options map the task to (``outcomes``:
+    ``{substring: outcome}``; default ``answered``), as an agent that ran out of steps or was rejected would."""
+
+    def __init__(self, spec: AgentSpec) -> None:
+        self.outcomes = dict(spec.options.get("outcomes", {}))
+
+    async def run(self, task: str, ctx: NodeContext) -> AgentResult:
+        outcome = next((o for key, o in self.outcomes.items() if key in task), AgentOutcome.ANSWERED)
+        return AgentResult(output=task.upper(), outcome=AgentOutcome(outcome))
+
+
+class TextAgent:
+    """No engine: returns ``options.text`` (e.g. text with a lone surrogate, as a file name in Latin-1 bytes
+    gives), or a list holding it (``options.as_list``)."""
+
+    def __init__(self, spec: AgentSpec) -> None:
+        self.text = str(spec.options.get("text", ""))
+        self.as_list = bool(spec.options.get("as_list", False))
+
+    async def run(self, task: str, ctx: NodeContext) -> Any:
+        return [self.text, task] if self.as_list else self.text + task

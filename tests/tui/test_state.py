@@ -105,3 +105,33 @@ def test_text_events_feed_the_stream_and_counters_like_tokens() -> None:
     assert view.sequences[0].generated == 5  # counted from the text events, not again at request.finished
     assert view.nodes["fetch"].tokens == 5
     assert not [entry for entry in view.log if entry.event == "request.text"]  # the stream panel's, not the log's
+
+
+def test_a_node_without_an_answer_looks_different_from_one_that_answered() -> None:
+    from tui.widgets.dag import _items_cell, _node_cell
+
+    view = RunView()
+    view.apply_all([
+        {"ts": 1.0, "event": "run.started", "run_id": "r", "nodes": [
+            {"id": "ok", "agent": "x", "needs": [], "kind": "node"},
+            {"id": "stuck", "agent": "x", "needs": [], "kind": "node"},
+            {"id": "each", "agent": "x", "needs": [], "kind": "map"},
+        ]},
+        {"ts": 2.0, "event": "node.state", "node": "ok", "agent": "x", "state": "succeeded", "outcome": "answered"},
+        {"ts": 2.0, "event": "node.state", "node": "stuck", "agent": "x", "state": "succeeded", "outcome": "step_limit"},
+        {"ts": 2.0, "event": "map.item", "node": "each", "index": 0, "total": 2, "status": "completed",
+         "outcome": "answered"},
+        {"ts": 2.0, "event": "map.item", "node": "each", "index": 1, "total": 2, "status": "completed",
+         "outcome": "rejected"},
+        {"ts": 3.0, "event": "run.finished", "run_id": "r", "status": "incomplete", "outputs": {},
+         "unanswered": {"stuck": "step_limit"}},
+    ])
+    ok, stuck = view.nodes["ok"], view.nodes["stuck"]
+    assert not ok.unanswered and stuck.unanswered and stuck.outcome == "step_limit"
+    assert view.status == "incomplete" and not view.live
+    ok_text = "".join(text for text, _ in _node_cell(ok))
+    stuck_text = "".join(text for text, _ in _node_cell(stuck))
+    assert "✔" in ok_text and "⚠" not in ok_text
+    assert "⚠" in stuck_text and "step limit" in stuck_text and "✔" not in stuck_text
+    assert "1⚠" in "".join(text for text, _ in _items_cell(view.nodes["each"]))
+    assert "without an answer: stuck (step_limit)" in view.log[-1].text

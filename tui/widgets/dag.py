@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from agentrt.graph.states import NodeState
 from tui.state import NodeView, RunView
 from tui.widgets.lines import Line, Span
 from tui.widgets.rowtable import Column, Row, RowTable
-from tui.widgets.style import NODE_STYLE, fmt_count, fmt_seconds
+from tui.widgets.style import NODE_STYLE, OUTCOME_LABEL, UNANSWERED_STYLE, fmt_count, fmt_seconds
 from tui.widgets.throttle import StateWatch
 
 COLUMNS = [
@@ -18,15 +19,17 @@ COLUMNS = [
 
 
 def _node_cell(node: NodeView) -> Line:
-    symbol, style = NODE_STYLE.get(node.state, ("?", "white"))
+    symbol, style = UNANSWERED_STYLE if node.unanswered else NODE_STYLE.get(node.state, ("?", "white"))
     spans: list[Span] = [("  " * node.depth, "")]
     if node.depth:
         spans.append(("└", "grey42"))
-    spans += [(symbol, style), (" ", ""), (node.id, "bold" if node.state == "running" else "")]
+    spans += [(symbol, style), (" ", ""), (node.id, "bold" if node.state == NodeState.RUNNING else "")]
     if node.dynamic:
         spans.append(("+", "cyan"))
     if node.attempt and node.attempt > 1:
         spans.append((f" #{node.attempt}", "yellow"))
+    if node.unanswered and node.outcome is not None:
+        spans.append((f" {OUTCOME_LABEL.get(node.outcome, node.outcome)}", UNANSWERED_STYLE[1]))
     return tuple(spans)
 
 
@@ -34,6 +37,8 @@ def _items_cell(node: NodeView) -> Line:
     if not node.is_map:
         return ()
     spans: list[Span] = [(f"{node.map_done}✔", "green")]
+    if node.map_unanswered:
+        spans.append((f" {node.map_unanswered}{UNANSWERED_STYLE[0]}", UNANSWERED_STYLE[1]))
     if node.map_failed:
         spans.append((f" {node.map_failed}✘", "bold red"))
     spans.append((f"/{node.map_total if node.map_total is not None else '?'}", ""))
@@ -61,13 +66,13 @@ class DagPanel(RowTable):
         nodes = view.ordered_nodes()
         # Redrawn at once when a node is added or changes state; its counters (time, tokens, map items done)
         # when the counters are due.
-        shape = tuple((n.id, n.state, n.attempt, n.error) for n in nodes)
+        shape = tuple((n.id, n.state, n.outcome, n.attempt, n.error) for n in nodes)
         if not self._watch.due(shape, counters=counters):
             return
         rows: list[Row] = []
         for node in nodes:
             elapsed = node.elapsed_s(now)
-            style = NODE_STYLE.get(node.state, ("", ""))[1] if node.state in ("failed", "running") else ""
+            style = NODE_STYLE.get(node.state, ("", ""))[1] if node.state in (NodeState.FAILED, NodeState.RUNNING) else ""
             rows.append(
                 (
                     node.id,
@@ -82,6 +87,6 @@ class DagPanel(RowTable):
             )
         self.set_rows(rows)
         counts = view.counts()
-        subtitle = f"{counts.get('succeeded', 0)}/{counts['total']}"
+        subtitle = f"{counts.get(NodeState.SUCCEEDED, 0)}/{counts['total']}"
         if subtitle != self.border_subtitle:  # setting it repaints the whole panel, even to the same text
             self.border_subtitle = subtitle

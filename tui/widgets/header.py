@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from agentrt.graph.states import NodeState, RunStatus
 from tui.state import RunView
 from tui.widgets.lines import Line, LinePanel, Span, fit, line_width
-from tui.widgets.style import RUN_STYLE, fmt_seconds
+from tui.widgets.style import RUN_STYLE, UNANSWERED_STYLE, fmt_seconds
 
 
 class RunHeader(LinePanel):
@@ -22,12 +23,16 @@ class RunHeader(LinePanel):
         # While the run goes on the clock shows whole seconds: the line is repainted once a second, not at every
         # refresh.
         spans.append((f" · {fmt_seconds(view.elapsed_s(now), tenths=view.finished_ts is not None)}", ""))
-        spans += [(" · nodes ", ""), (f"{counts.get('succeeded', 0)}✔", "green"), (" ", "")]
-        spans.append((f"{counts.get('failed', 0)}✘", "bold red" if counts.get("failed") else "grey50"))
-        running = counts.get("running", 0)
+        unanswered = sum(1 for node in view.nodes.values() if node.unanswered)
+        spans += [(" · nodes ", ""), (f"{counts.get(NodeState.SUCCEEDED, 0) - unanswered}✔", "green"), (" ", "")]
+        if unanswered:
+            spans.append((f"{unanswered}{UNANSWERED_STYLE[0]} ", UNANSWERED_STYLE[1]))
+        failed = counts.get(NodeState.FAILED, 0)
+        spans.append((f"{failed}✘", "bold red" if failed else "grey50"))
+        running = counts.get(NodeState.RUNNING, 0)
         if running:
             spans.append((f" {running}▶", "yellow"))
-        status = view.status + (" (resumed)" if view.resumed and view.status == "running" else "")
+        status = view.status_text + (" (resumed)" if view.resumed and view.status == RunStatus.RUNNING else "")
         spans += [(f" /{counts['total']}", ""), (" · ", ""), (status, RUN_STYLE.get(view.status, ""))]
         if view.model:
             # The model's name gives way (ends in "…") when the line does not fit: the counts and status stay.

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
-NODE_STYLE: dict[str, tuple[str, str]] = {
-    "pending": ("·", "grey50"),
-    "ready": ("○", "cyan"),
-    "running": ("▶", "bold yellow"),
-    "succeeded": ("✔", "green"),
-    "failed": ("✘", "bold red"),
-    "skipped": ("⊘", "grey50"),
-    "cancelled": ("■", "magenta"),
+from agentrt.graph.contract import AgentOutcome
+from agentrt.graph.states import NodeState, RunStatus
+
+NODE_STYLE: dict[NodeState, tuple[str, str]] = {
+    NodeState.PENDING: ("·", "grey50"),
+    NodeState.READY: ("○", "cyan"),
+    NodeState.RUNNING: ("▶", "bold yellow"),
+    NodeState.SUCCEEDED: ("✔", "green"),
+    NodeState.FAILED: ("✘", "bold red"),
+    NodeState.SKIPPED: ("⊘", "grey50"),
+    NodeState.CANCELLED: ("■", "magenta"),
 }
+# A node that succeeded without a clean answer (its agent ran out of steps, or its critic rejected the answer)
+# does not look like one that answered: its symbol, and the outcome named after its id.
+UNANSWERED_STYLE: tuple[str, str] = ("⚠", "bold yellow")
+OUTCOME_LABEL: dict[AgentOutcome, str] = {AgentOutcome.STEP_LIMIT: "step limit", AgentOutcome.REJECTED: "rejected"}
 
 SEQ_STYLE: dict[str, str] = {
     "idle": "grey50",
-    "waiting": "magenta",
     "prefill": "cyan",
     "decode": "bold green",
 }
 
-RUN_STYLE: dict[str, str] = {
-    "waiting": "grey50",
-    "running": "bold yellow",
-    "succeeded": "bold green",
-    "failed": "bold red",
-    "cancelled": "bold magenta",
+RUN_STYLE: dict[RunStatus | None, str] = {
+    None: "grey50",  # waiting for the run to start
+    RunStatus.RUNNING: "bold yellow",
+    RunStatus.SUCCEEDED: "bold green",
+    RunStatus.INCOMPLETE: "bold yellow",
+    RunStatus.FAILED: "bold red",
+    RunStatus.CANCELLED: "bold magenta",
 }
 
 

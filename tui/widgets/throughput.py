@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.color import Color, blend_rgb
 
+from agentrt.graph.states import RunStatus
 from tui.state import RunView
 from tui.widgets.lines import Line, LinePanel, Span
 from tui.widgets.style import fmt_count
@@ -74,7 +75,7 @@ class ThroughputPanel(LinePanel):
         width = max(1, self.size.width or 40)
         spark_rows = max(1, (self.size.height or 4) - 3)
         # The newest bucket is still filling while the run goes on: show the last complete second.
-        current = series[-2] if view.status == "running" and len(series) > 1 else (series[-1] if series else 0.0)
+        current = series[-2] if view.status == RunStatus.RUNNING and len(series) > 1 else (series[-1] if series else 0.0)
         elapsed = view.elapsed_s(now)
         average = view.generated_tokens / elapsed if elapsed > 0 else 0.0
         peak = max(series, default=0.0)

@@ -7,13 +7,11 @@ task runner of their own; the CLI uses the real llama.cpp engine and `GraphTaskR
 
 from __future__ import annotations
 
-import json
 import platform
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +20,8 @@ from agentrt.bench.gaia.runner import BenchmarkRun, BenchmarkSettings, TaskRunne
 from agentrt.bench.gaia.tasks import GaiaTask, load_tasks, select_tasks
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import ConfigError
-from agentrt.events import Event, EventBus
+from agentrt.eventlog import EventLog
+from agentrt.events import EventBus
 
 SEQUENTIAL_DIR = "sequential"
 EVENTS_FILE = "events.jsonl"
@@ -60,31 +59,6 @@ class GaiaBenchConfig(BaseModel):
     speedup_limit_source: str | None = None
 
 
-class _EventLog:
-    """Appends the chosen events of one or more buses to a JSONL file."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = path.open("a", encoding="utf-8")
-        self._lock = threading.Lock()
-        self._unsubscribes: list[Callable[[], None]] = []
-
-    def record(self, bus: EventBus) -> None:
-        self._unsubscribes.append(bus.subscribe(self._write, kinds=BENCH_LOGGED_EVENTS))
-
-    def _write(self, event: Event) -> None:
-        line = json.dumps(event, default=str) + "\n"
-        with self._lock:
-            self._file.write(line)
-            self._file.flush()
-
-    def close(self) -> None:
-        for unsubscribe in self._unsubscribes:
-            unsubscribe()
-        with self._lock:
-            self._file.close()
-
-
 def selected_tasks(config: GaiaBenchConfig) -> list[GaiaTask]:
     chosen = select_tasks(load_tasks(config.tasks), level=config.level, limit=config.limit)
     if not chosen:
@@ -106,7 +80,7 @@ async def run_gaia_benchmark(
         check_out_dir(config.out / SEQUENTIAL_DIR, resume=config.resume)
     task_runner = task_runner_factory()  # built before the engine starts: a bad graph fails fast
     bus = events if events is not None else EventBus(forward_to_logging=False)
-    log = _EventLog(config.out / EVENTS_FILE)
+    log = EventLog(config.out / EVENTS_FILE, BENCH_LOGGED_EVENTS)
     log.record(bus)
     try:
         engine = await engine_factory(config.concurrency)

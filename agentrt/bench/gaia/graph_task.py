@@ -18,13 +18,14 @@ from agentrt.bench.gaia.tasks import GaiaTask
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import GraphSpecError, NodeFailedError
 from agentrt.events import Event
+from agentrt.graph.contract import AgentOutcome
 from agentrt.graph.result import RunResult
+from agentrt.graph.states import RunStatus
 from agentrt.graph.rundir import WORKSPACE
 
 from agentrt.graph.graph import Graph
 
 ANSWER_OUTPUT = "answer"
-FINAL_ANSWER = "final_answer"  # the Executor's answering action (agents/tools/final_answer.py)
 TRACE_TEXT_LIMIT = 2000  # characters kept of each text field of a trace step
 
 
@@ -65,15 +66,18 @@ class GraphTaskRunner:
             result = await self.graph.run(self.inputs_for(task), engine=engine, run_dir=run_dir, events=engine.events)
         finally:
             unsubscribe()
-        if result.status != "succeeded":
+        if result.status not in (RunStatus.SUCCEEDED, RunStatus.INCOMPLETE):
             raise GraphTaskError.from_run(result)
         output = result.outputs.get(self.answer_output)
         trace = [_trace_entry(step) for step in steps]
-        if hit_step_limit(steps):
+        unanswered = result.unanswered  # the outcomes the graph runtime recorded (agentrt.graph.outcomes)
+        if AgentOutcome.STEP_LIMIT in unanswered.values():
             # The model never committed to an answer; the Executor's fallback output (its last tool result)
             # is kept for reading but not scored, or a lucky observation would count as a correct answer.
             trace.append({"status": "step_limit", "unscored_output": _short(output)})
             return TaskOutcome(model_answer=None, status="step_limit", trace=trace)
+        if unanswered:  # a critic rejected the answer: it is still the graph's answer, and scored as such
+            trace.append({"status": "rejected", "nodes": sorted(unanswered)})
         return TaskOutcome(model_answer=extract_final_answer(output), status="completed", trace=trace)
 
 
@@ -97,19 +101,6 @@ class GraphTaskError(NodeFailedError):
 
 
 _ERROR_CLASS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Exit)):")
-
-
-def hit_step_limit(steps: list[Event]) -> bool:
-    """Whether a ReAct agent ran out of steps, read from its ``agent.step`` events (docs/events.md).
-
-    The graph runtime keeps a node's output but not the Executor's own status. The Executor emits a last
-    step with ``status="step_limit"`` when it gives up; without one, a run whose agent took tool actions but
-    never ``final_answer`` ran out of steps too. Agents that take no actions are never step-limited.
-    """
-    if any(step.get("status") == "step_limit" for step in steps):
-        return True
-    actions = [step.get("action") for step in steps if step.get("action")]
-    return bool(actions) and FINAL_ANSWER not in actions
 
 
 def _trace_entry(step: Event) -> dict[str, Any]:

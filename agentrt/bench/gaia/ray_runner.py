@@ -9,17 +9,15 @@ directory's files come back into the driver's ``runs/<task_id>`` and its token c
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 from typing import Any
 
 from agentrt.bench.gaia.graph_task import GraphTaskRunner
-from agentrt.bench.gaia.runner import TaskOutcome
+from agentrt.bench.gaia.runner import TaskOutcome, task_setup
 from agentrt.bench.gaia.tasks import GaiaTask
 from agentrt.engine.counting import TokenCountingEngine
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import EngineError, NodeFailedError
-from agentrt.events import EventBus
 from agentrt.scaleout.pool import RayActorPool
 from agentrt.scaleout.worker import EngineWorker
 
@@ -70,16 +68,13 @@ async def run_gaia_task(
     A failing task is reported, not raised: the driver records it as the task's result, as on one machine.
     """
     run_dir = worker.root / "runs" / str(task["task_id"])
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
+    counted = task_setup(run_dir, worker.engine)
     gaia_task = GaiaTask.model_validate(task)
     if attachment is not None:
         local = worker.root / "attachments" / str(task["task_id"]) / gaia_task.file_name
         local.parent.mkdir(parents=True, exist_ok=True)
         local.write_bytes(attachment)
         gaia_task = gaia_task.model_copy(update={"attachment": local})
-    counted = TokenCountingEngine(worker.engine, events=EventBus(forward_to_logging=False))
     outcome: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     try:

@@ -9,7 +9,6 @@ never stops the others.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +24,7 @@ from agentrt.engine.counting import TokenCountingEngine
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import ConfigError
 from agentrt.events import EventBus
+from agentrt.graph.rundir import RunDir
 
 RUNS_DIR = "runs"
 
@@ -195,12 +195,7 @@ async def _run_one(
 ) -> TaskResult:
     """Run one task to a `TaskResult`; every way it can end (answer, step limit, timeout, error) is a result."""
     run_dir = out_dir / RUNS_DIR / task.task_id
-    if run_dir.exists():
-        # Left by an earlier attempt that failed or timed out (--resume retries those): start clean.
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
-    # The task's own bus: its graph run's events (and its events.jsonl) hold this task's traffic only.
-    counted = TokenCountingEngine(engine, events=EventBus(forward_to_logging=False))
+    counted = task_setup(run_dir, engine)
     began = time.time()
     events.emit("gaia.task", task_id=task.task_id, level=task.level, state="running")
     outcome: TaskOutcome | None = None
@@ -241,6 +236,15 @@ async def _run_one(
         trace=outcome.trace if outcome else [],
         run_dir=str(run_dir),
     )
+
+
+def task_setup(run_dir: Path, engine: EngineProtocol) -> TokenCountingEngine:
+    """One task's start, wherever it runs (here, or on a Ray actor: `ray_runner.run_gaia_task`): an empty run
+    directory (what an earlier attempt left, one that failed or timed out and is retried on --resume, is removed),
+    and the task's view of the shared engine, with its own bus (its run's events, and its events.jsonl, hold
+    this task's traffic only) and its own token counts."""
+    RunDir(run_dir).fresh()
+    return TokenCountingEngine(engine, events=EventBus(forward_to_logging=False))
 
 
 def _error_type(error: BaseException | None) -> str | None:

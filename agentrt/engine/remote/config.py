@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from agentrt.retry import RetryPolicy
+
 # What answers at the other end. "auto" asks the server (`owned_by` in GET /v1/models) when the engine starts.
 ServerKind = Literal["auto", "llama.cpp", "llama-cpp-python", "vllm", "openai"]
 
@@ -67,6 +69,11 @@ class RemoteEngineConfig(BaseModel):
 
     def limit_of(self, endpoint: EndpointConfig) -> int:
         return endpoint.concurrency if endpoint.concurrency is not None else self.concurrency
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """``retries``, ``backoff_s`` and ``backoff_max_s`` as the runtime's one backoff formula."""
+        return RetryPolicy(retries=self.retries, backoff_s=self.backoff_s, max_backoff_s=self.backoff_max_s)
 
     @property
     def pool_size(self) -> int:

@@ -10,10 +10,11 @@ conversation each turn, and get `GenerationResult` / `TokenChunk` back. Undernea
   prompt cache holds its conversation and each turn only prefills the new suffix. It moves only when its
   endpoint goes down, or when its endpoint is over its limit (after a failover) and another has room.
 * Each endpoint has its own limit of requests in flight; a request waits for a free slot on its endpoint.
-* 429, 5xx and timeouts are retried with exponential backoff. An endpoint that cannot be reached is marked down
-  for a while; only the requests in flight on it fail there, and they are retried on another endpoint. A
-  stream cut off half-way is replayed elsewhere and the text already delivered is skipped (it must match,
-  which it does for greedy decoding; otherwise the stream fails with a clear error).
+* 429, 5xx and timeouts are retried with exponential backoff (the config's `RetryPolicy`). An endpoint that
+  cannot be reached is marked down for a while; only the requests in flight on it fail there, and they are
+  retried on another endpoint. A stream cut off half-way is replayed elsewhere and the text already delivered
+  is skipped. One request's attempts are a `RemoteRequest` (agentrt/engine/remote/request.py); this module
+  leases sequences and routes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import time
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Sequence as Seq
 from typing import Any
 
@@ -29,14 +31,13 @@ from pydantic import BaseModel, ValidationError
 
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine
 from agentrt.engine.pool import SequencePool
-from agentrt.engine.request import GenerationRequest, GenerationResult, Timings, TokenChunk
-from agentrt.engine.text_events import TextEvents
-from agentrt.errors import ConfigError, EngineClosedError, EngineError, describe_validation_error
-from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
 from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
 from agentrt.engine.remote.endpoint import Endpoint, EndpointStats
 from agentrt.engine.remote.errors import EndpointError
-from agentrt.engine.remote.wire import Usage, build_body, choice_text, finish_reason
+from agentrt.engine.remote.request import RemoteRequest
+from agentrt.engine.request import GenerationRequest, GenerationResult, TokenChunk
+from agentrt.errors import ConfigError, EngineClosedError, EngineError, describe_validation_error
+from agentrt.events import EventBus
 
 
 
@@ -51,10 +52,21 @@ class RemoteEngineStats(BaseModel):
     endpoints: list[EndpointStats]
 
 
-class _Outcome:
-    """Where `RemoteEngine._run` leaves the result of the request it streamed."""
+@dataclass
+class _Counters:
+    """What the engine has served, for `RemoteEngine.stats`."""
 
-    result: GenerationResult | None = None
+    requests: int = 0  # requests that finished (each counted once, however many attempts it took)
+    retries: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    generated_tokens: int = 0
+
+    def add(self, result: GenerationResult) -> None:
+        self.requests += 1
+        self.prompt_tokens += result.prompt_tokens
+        self.cached_tokens += result.cached_tokens
+        self.generated_tokens += result.completion_tokens
 
 
 class RemoteTokenStream:
@@ -74,12 +86,14 @@ class RemoteTokenStream:
     async def _iterate(self) -> AsyncIterator[TokenChunk]:
         seq = self._sequence
         seq._begin()
-        outcome = _Outcome()
         try:
-            async with contextlib.aclosing(seq._engine._run(seq, self._request, stream=True, outcome=outcome)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-            self.result = outcome.result
+            request = RemoteRequest(seq._engine, seq, self._request, stream=True)
+            async with contextlib.aclosing(request.run()) as items:
+                async for item in items:
+                    if isinstance(item, GenerationResult):
+                        self.result = item
+                    else:
+                        yield item
         finally:
             seq._busy = False
 
@@ -96,15 +110,15 @@ class RemoteSequence(LeasedSequence):
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         self._begin()
-        outcome = _Outcome()
+        result: GenerationResult | None = None
         try:
-            async with contextlib.aclosing(self._engine._run(self, request, stream=False, outcome=outcome)) as chunks:
-                async for _ in chunks:
-                    pass
+            async with contextlib.aclosing(RemoteRequest(self._engine, self, request, stream=False).run()) as items:
+                async for item in items:  # not streamed: the result is the only item
+                    result = item if isinstance(item, GenerationResult) else result
         finally:
             self._busy = False
-        assert outcome.result is not None
-        return outcome.result
+        assert result is not None
+        return result
 
     def _on_release(self) -> None:
         self._engine._unpin(self)
@@ -129,11 +143,8 @@ class RemoteEngine(LeasingEngine):
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()  # set (and replaced) whenever a slot frees or an endpoint changes state
         self._closed = False
-        self._requests = 0
-        self._retries = 0
-        self._prompt_tokens = 0
-        self._cached_tokens = 0
-        self._generated_tokens = 0
+        self.retry_policy = config.retry_policy
+        self.counters = _Counters()
 
     @classmethod
     async def start(
@@ -196,9 +207,10 @@ class RemoteEngine(LeasingEngine):
         return sequence
 
     def stats(self) -> RemoteEngineStats:
+        counters = self.counters
         return RemoteEngineStats(
-            requests=self._requests, retries=self._retries, prompt_tokens=self._prompt_tokens,
-            cached_tokens=self._cached_tokens, generated_tokens=self._generated_tokens, leased=self.pool.leased,
+            requests=counters.requests, retries=counters.retries, prompt_tokens=counters.prompt_tokens,
+            cached_tokens=counters.cached_tokens, generated_tokens=counters.generated_tokens, leased=self.pool.leased,
             queue_depth=self.pool.waiting, endpoints=[e.stats() for e in self.endpoints],
         )
 
@@ -208,7 +220,7 @@ class RemoteEngine(LeasingEngine):
         self._closed = True
         self._notify()  # requests waiting for a slot see the engine closed
         await asyncio.gather(*(e.close() for e in self.endpoints), return_exceptions=True)
-        self._events.emit("engine.closed", generated_tokens=self._generated_tokens, requests=self._requests)
+        self._events.emit("engine.closed", generated_tokens=self.counters.generated_tokens, requests=self.counters.requests)
 
     # --- routing --------------------------------------------------------------------------------------------
 
@@ -246,6 +258,8 @@ class RemoteEngine(LeasingEngine):
             endpoint = sequence.endpoint
             if endpoint is not None and endpoint.has_room:
                 endpoint.in_flight += 1
+                if endpoint.state == "down":  # tried again after its down time: up until it fails again
+                    endpoint.mark_up()
                 return endpoint
             changed = self._changed
             # With every endpoint down, wake up when the first one is worth trying again.
@@ -257,170 +271,10 @@ class RemoteEngine(LeasingEngine):
         endpoint.in_flight -= 1
         self._notify()
 
-    def _backoff_s(self, attempt: int, error: EndpointError) -> float:
-        if error.endpoint_down and self._least_loaded(time.monotonic()) is not None:
-            return 0.0  # another endpoint can take it now
-        if error.retry_after_s is not None:
-            return min(error.retry_after_s, self.config.backoff_max_s)
-        return min(self.config.backoff_s * 2**attempt, self.config.backoff_max_s)
-
-    # --- one request, with retries --------------------------------------------------------------------------
-
-    async def _run(
-        self, sequence: RemoteSequence, request: GenerationRequest, *, stream: bool, outcome: _Outcome
-    ) -> AsyncIterator[TokenChunk]:
-        """Send ``request`` until it succeeds or must fail; yield its text as it streams (when streaming)."""
-        request_id = next(self._ids)
-        queued = time.perf_counter()
-        delivered: list[str] = []  # text already handed to the caller; a replay after a failover must match it
-        lost: list[str] = []  # endpoints that went down under this request
-        # One for the whole request: after a failover the stream goes on where the delivered text ended.
-        text_events = (
-            TextEvents(self._events, request=request_id, seq=sequence.id, owner=sequence.owner, now=queued)
-            if self._events.wants(TEXT_EVENT) else None
-        )
-        attempt = 0
-        while True:
-            endpoint = await self._take_slot(sequence)
-            self._changed_state_if_back(endpoint)
-            where = f"{endpoint.url} (seq {sequence.id}, owner {sequence.owner!r})"
-            sent = time.perf_counter()
-            try:
-                if endpoint.kind is None:  # down when the engine started: learn what it is first
-                    await endpoint.probe()
-                self._events.emit("request.started", request=request_id, seq=sequence.id, owner=sequence.owner,
-                                  endpoint=endpoint.url, attempt=attempt + 1)
-                want_tokens = stream or self._events.wants(TOKEN_EVENT)
-                path, body = build_body(request, kind=endpoint.kind or "openai", model=endpoint.model,
-                                        stream=want_tokens, where=where)
-                usage = Usage()
-                if want_tokens:
-                    reason, first_at = None, None
-                    replay = "".join(delivered)
-                    async for piece, event_reason in self._stream_pieces(endpoint, path, body, usage, replay, where):
-                        reason = event_reason or reason
-                        if piece:
-                            first_at = first_at or time.perf_counter()
-                            delivered.append(piece)
-                            if self._events.wants(TOKEN_EVENT):
-                                self._events.emit(TOKEN_EVENT, request=request_id, seq=sequence.id,
-                                                  owner=sequence.owner, text=piece, index=len(delivered) - 1)
-                            if text_events is not None:
-                                text_events.add(piece, time.perf_counter())
-                            if stream:
-                                yield TokenChunk(text=piece, token_id=-1, index=len(delivered) - 1)
-                    text, completion = "".join(delivered), usage.completion_tokens or len(delivered)
-                    if text_events is not None:
-                        text_events.flush(time.perf_counter())
-                else:
-                    answer = await endpoint.post_json(path, body)
-                    usage.update(answer)
-                    choices = answer.get("choices") or [{}]
-                    reason, first_at = choices[0].get("finish_reason"), None
-                    text = choice_text(choices[0], delta=False)
-                    completion = usage.completion_tokens or 0
-                    if text_events is not None:  # not streamed: the whole text at once
-                        text_events.add(text, time.perf_counter(), tokens=completion)
-                        text_events.flush(time.perf_counter())
-            except EndpointError as exc:
-                endpoint.failures += 1
-                if exc.endpoint_down:
-                    endpoint.mark_down(exc)
-                    lost.append(endpoint.url)
-                    self._notify()
-                give_up = (not exc.retryable or attempt >= self.config.retries
-                           or len(lost) >= self.config.max_lost_endpoints)
-                if give_up:
-                    self._failed(request_id, sequence, exc, attempts=attempt + 1, lost=lost)
-                    raise
-                delay = self._backoff_s(attempt, exc)
-                self._retries += 1
-                self._events.emit("request.retry", request=request_id, seq=sequence.id, owner=sequence.owner,
-                                  endpoint=endpoint.url, attempt=attempt + 1, error=str(exc)[:300],
-                                  delay_s=round(delay, 3))
-                attempt += 1
-                await asyncio.sleep(delay)
-                continue
-            except BaseException as exc:
-                self._failed(request_id, sequence, exc, attempts=attempt + 1, lost=lost)
-                raise
-            finally:
-                self._free_slot(endpoint)
-            break
-        ended = time.perf_counter()
-        endpoint.requests += 1
-        prompt_tokens = usage.prompt_tokens or 0
-        result = GenerationResult(
-            text=text, finish_reason=finish_reason(reason), seq_id=sequence.id, prompt_tokens=prompt_tokens,
-            cached_tokens=min(usage.cached_tokens, prompt_tokens), completion_tokens=completion,
-            timings=Timings(
-                queued_ms=(sent - queued) * 1e3,
-                prefill_ms=usage.prefill_ms if usage.prefill_ms is not None else
-                ((first_at - sent) * 1e3 if first_at else 0.0),
-                decode_ms=usage.decode_ms if usage.decode_ms is not None else
-                ((ended - first_at) * 1e3 if first_at else 0.0),
-                total_ms=(ended - queued) * 1e3,
-            ),
-        )
-        self._requests += 1
-        self._prompt_tokens += result.prompt_tokens
-        self._cached_tokens += result.cached_tokens
-        self._generated_tokens += result.completion_tokens
-        self._events.emit(
-            "request.finished", request=request_id, seq=sequence.id, owner=sequence.owner, endpoint=endpoint.url,
-            finish_reason=result.finish_reason, prompt_tokens=result.prompt_tokens,
-            cached_tokens=result.cached_tokens, completion_tokens=result.completion_tokens,
-            prefill_ms=result.timings.prefill_ms, decode_ms=result.timings.decode_ms,
-            total_ms=result.timings.total_ms, attempts=attempt + 1,
-        )
-        outcome.result = result
-
-    async def _stream_pieces(
-        self, endpoint: Endpoint, path: str, body: dict[str, Any], usage: Usage, replay: str, where: str
-    ) -> AsyncIterator[tuple[str, str | None]]:
-        """(new text, finish reason) per stream event; the first ``len(replay)`` characters are checked
-        against ``replay`` (what an earlier attempt already delivered) and skipped."""
-        pending = ""
-        async for event in endpoint.post_stream(path, body):
-            usage.update(event)
-            for choice in event.get("choices") or []:
-                piece = choice_text(choice, delta=True)
-                reason = choice.get("finish_reason")
-                if replay and piece:
-                    pending += piece
-                    if len(pending) < len(replay):
-                        if not replay.startswith(pending):
-                            raise _diverged(where, replay)
-                        piece = ""
-                    else:
-                        if not pending.startswith(replay):
-                            raise _diverged(where, replay)
-                        piece, replay, pending = pending[len(replay):], "", ""
-                yield piece, reason
-        if replay:
-            raise _diverged(where, replay)
-
-    def _changed_state_if_back(self, endpoint: Endpoint) -> None:
-        """An endpoint being tried again after its down time counts as up until it fails again."""
-        if endpoint.state == "down":
-            endpoint.mark_up()
-
-    def _failed(self, request_id: int, sequence: RemoteSequence, error: BaseException, *, attempts: int,
-                lost: list[str]) -> None:
-        self._events.emit(
-            "request.failed", request=request_id, seq=sequence.id, owner=sequence.owner,
-            error=str(error)[:500] or type(error).__name__, error_type=type(error).__name__, attempts=attempts,
-            lost_endpoints=lost,
-        )
+    def _next_request_id(self) -> int:
+        return next(self._ids)
 
     def _check_open(self) -> None:
         if self._closed:
             raise EngineClosedError("the remote engine is closed")
 
-
-def _diverged(where: str, replay: str) -> EndpointError:
-    return EndpointError(
-        f"{where}: a stream cut off by a lost endpoint could not be resumed here: the new answer does not "
-        f"repeat the {len(replay)} characters already delivered (sampling is not greedy?)",
-        url=where, retryable=False,
-    )
