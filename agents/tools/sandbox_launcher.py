@@ -88,8 +88,10 @@ def mount_overlay(workspace: str, scratch: str, disk_bytes: int, disk_inodes: in
     os.chmod(upper, stat.S_IMODE(os.stat(workspace).st_mode))  # the view's top folder looks like the real one
     if owner is not None:
         os.chown(upper, owner, owner)
-    options = f"lowerdir={_escape(workspace)},upperdir={upper},workdir={work},redirect_dir=off,metacopy=off"
-    _mount("overlay", merged, "overlay", 0, options + (",userxattr" if in_userns else ""))
+    # Whole-file copy-up and no directory redirects: the upper layer is then plain files the merge can copy.
+    # (With userxattr, i.e. in a user namespace, redirects are never made and "redirect_dir=off" is refused.)
+    options = f"lowerdir={_escape(workspace)},upperdir={upper},workdir={work},metacopy=off"
+    _mount("overlay", merged, "overlay", 0, options + (",userxattr" if in_userns else ",redirect_dir=off"))
     return merged, upper
 
 
