@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from agentrt.engine.config import EngineConfig
+from agentrt.engine.grammar import request_gbnf
 from agentrt.engine.llama_model import LlamaModel
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
@@ -295,9 +296,7 @@ class StepLoop:
         model = self.model
         assert model is not None
         s: Sampling = request.sampling
-        gbnf = request.grammar
-        if request.json_schema is not None:
-            gbnf = schema_to_gbnf(request.json_schema)
+        gbnf = request_gbnf(request)  # checked before it reaches llama.cpp (agentrt/engine/grammar.py)
         if s.is_greedy and gbnf is None:
             return None
         parts = []
@@ -599,16 +598,3 @@ def _common_prefix(a: list[int], b: list[int], limit: int) -> int:
     mismatch = np.flatnonzero(arr_a != arr_b)
     return int(mismatch[0]) if mismatch.size else n
 
-
-def schema_to_gbnf(schema: dict[str, Any]) -> str:
-    """A JSON schema → llama.cpp GBNF, with llama-cpp-python's converter (the one llama.cpp ships, ported)."""
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    try:
-        return json_schema_to_gbnf(json.dumps(schema))
-    except Exception as exc:
-        from agentrt.errors import GrammarError
-
-        raise GrammarError(f"JSON schema cannot be turned into a grammar: {exc}") from exc

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from agentrt.engine.grammar import check_output
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine
 from agentrt.engine.pool import SequencePool
 from agentrt.engine.request import GenerationRequest, GenerationResult, Timings, TokenChunk
@@ -79,7 +80,7 @@ class RemoteTokenStream:
             async with contextlib.aclosing(seq._engine._run(seq, self._request, stream=True, outcome=outcome)) as chunks:
                 async for chunk in chunks:
                     yield chunk
-            self.result = outcome.result
+            self.result = check_output(self._request, outcome.result)
         finally:
             seq._busy = False
 
@@ -104,7 +105,7 @@ class RemoteSequence(LeasedSequence):
         finally:
             self._busy = False
         assert outcome.result is not None
-        return outcome.result
+        return check_output(request, outcome.result)
 
     def _on_release(self) -> None:
         self._engine._unpin(self)
