@@ -7,7 +7,7 @@ parser (the same syntax llama.cpp's parser accepts) and analyser find these befo
 becomes a `GrammarError` for that request only, raised in the caller's task:
 
 - syntax errors, with line and column; a missing ``root``; rules used but not defined; rules defined twice;
-- an empty grammar; a grammar nested deeper than `MAX_NESTING` or longer than `MAX_GRAMMAR_CHARS`;
+- an empty grammar; groups nested deeper than `MAX_NESTING`; a grammar longer than `MAX_GRAMMAR_CHARS`;
 - repetitions with max < min or more than `MAX_REPETITIONS` (llama.cpp's own limit);
 - dead ends: a character class that matches no character, a token id outside the vocabulary, a rule that can
   never finish (``root ::= "a" root``), and any alternative the model could enter but never complete. The
@@ -27,6 +27,7 @@ byte-fallback vocabularies (every model agentrt ships) produce every character, 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import math
@@ -39,13 +40,14 @@ if TYPE_CHECKING:
     from agentrt.engine.request import GenerationRequest, GenerationResult
 
 MAX_GRAMMAR_CHARS = 256 * 1024
-MAX_NESTING = 100
+MAX_NESTING = 1000  # groups; llama.cpp parses them recursively on the engine thread's stack
+MAX_SCHEMA_NESTING = 100
 MAX_REPETITIONS = 2000  # llama.cpp's MAX_REPETITION_THRESHOLD
 MAX_CODE_POINT = 0x10FFFF
 ROOT = "root"
 
 
-# --- the grammar's shape ------------------------------------------------------------------------------------
+# --- the grammar's shape: flat rules, as llama.cpp builds them (groups and repetitions become rules) -----------
 
 
 @dataclass(frozen=True)
@@ -90,29 +92,28 @@ class RuleRef:
     name: str
 
 
-@dataclass(frozen=True)
-class Group:
-    alternatives: tuple[tuple[Element, ...], ...]
-
-
-@dataclass(frozen=True)
-class Repeat:
-    item: Element
-    min: int
-    max: int | None
-
-
-Element = Union[Literal, CharClass, AnyChar, Token, RuleRef, Group, Repeat]
+Element = Union[Literal, CharClass, AnyChar, Token, RuleRef]
 Alternatives = tuple[tuple[Element, ...], ...]
 
 
 @dataclass(frozen=True)
+class Rule:
+    alternatives: Alternatives
+    line: int
+    origin: str  # the rule written in the grammar (a group's or repetition's enclosing rule)
+    kind: str = "rule"  # "rule", "group" or "repetition"
+
+    def describe(self) -> str:
+        where = f"rule {self.origin!r} (line {self.line})"
+        return where if self.kind == "rule" else f"in {where}, a {self.kind}"
+
+
+@dataclass(frozen=True)
 class Grammar:
-    rules: dict[str, Alternatives]
-    lines: dict[str, int]  # where each rule is defined
+    rules: dict[str, Rule]  # written rules by name; synthesized ones under names no grammar can use ("root#3")
 
 
-# --- parsing (mirrors llama.cpp's llama_grammar_parser) -------------------------------------------------------
+# --- parsing (mirrors llama.cpp's llama_grammar_parser, without recursion) ------------------------------------
 
 
 def _is_word(c: str) -> bool:
@@ -123,17 +124,27 @@ _ESCAPES = {"t": "\t", "r": "\r", "n": "\n", "\\": "\\", '"': '"', "[": "[", "]"
 _HEX = {"x": 2, "u": 4, "U": 8}
 
 
+@dataclass
+class _Frame:
+    """One group being parsed: its finished alternatives and the items of the current one."""
+
+    alternatives: list[tuple[Element, ...]]
+    items: list[Element]
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.depth = 0
-        self.rules: dict[str, Alternatives] = {}
-        self.lines: dict[str, int] = {}
+        self.rules: dict[str, Rule] = {}
+        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def line(self, at: int) -> int:
+        return bisect.bisect_left(self.newlines, at) + 1
 
     def error(self, message: str, at: int | None = None) -> GrammarError:
         at = self.pos if at is None else at
-        line = self.text.count("\n", 0, at) + 1
+        line = self.line(at)
         column = at - (self.text.rfind("\n", 0, at) + 1) + 1
         return GrammarError(f"grammar line {line}, column {column}: {message}")
 
@@ -188,17 +199,18 @@ class _Parser:
         self.space(True)
         while self.pos < len(self.text):
             self.rule()
-        return Grammar(self.rules, self.lines)
+        return Grammar(self.rules)
 
     def rule(self) -> None:
         start = self.pos
         name = self.name()
+        line = self.line(start)
         self.space(False)
         if not self.text.startswith("::=", self.pos):
             raise self.error("expecting ::=")
         self.pos += 3
         self.space(True)
-        alternatives = self.alternates(nested=False)
+        alternatives = self.body(name, line)
         if self.peek() == "\r":
             self.pos += 2 if self.peek(1) == "\n" else 1
         elif self.peek() == "\n":
@@ -206,63 +218,86 @@ class _Parser:
         elif self.peek():
             raise self.error("expecting newline or end")
         if name in self.rules:
-            raise self.error(f"rule {name!r} is defined twice (first on line {self.lines[name]})", start)
-        self.rules[name] = alternatives
-        self.lines[name] = self.text.count("\n", 0, start) + 1
+            raise self.error(f"rule {name!r} is defined twice (first on line {self.rules[name].line})", start)
+        self.rules[name] = Rule(alternatives, line, name)
         self.space(True)
 
-    def alternates(self, nested: bool) -> Alternatives:
-        sequences = [self.sequence(nested)]
-        while self.peek() == "|":
-            self.pos += 1
-            self.space(True)
-            sequences.append(self.sequence(nested))
-        return tuple(sequences)
+    def synthesize(self, origin: str, line: int, kind: str, alternatives: Alternatives) -> RuleRef:
+        name = f"{origin}#{len(self.rules)}"  # '#' cannot appear in a rule name: no clash with written rules
+        self.rules[name] = Rule(alternatives, line, origin, kind)
+        return RuleRef(name)
 
-    def sequence(self, nested: bool) -> tuple[Element, ...]:
-        items: list[Element] = []
-        while c := self.peek():
+    def body(self, origin: str, line: int) -> Alternatives:
+        """A rule's alternatives, groups included, with an explicit stack (no recursion, any nesting)."""
+        stack = [_Frame([], [])]
+        while True:
+            frame, nested = stack[-1], len(stack) > 1
+            c = self.peek()
             if c == '"':
-                self.pos += 1
-                codes = []
-                while self.peek() != '"':
-                    if not self.peek():
-                        raise self.error("unexpected end of input (an unclosed string?)")
-                    codes.append(self.char())
-                self.pos += 1
-                items.append(Literal(tuple(codes)))
+                frame.items.append(self.literal())
             elif c == "[":
-                items.append(self.char_class())
-            elif c in "<!":
-                items.append(self.token())
-            elif _is_word(c):
-                items.append(RuleRef(self.name()))
-            elif c == "(":
-                self.pos += 1
-                self.depth += 1
-                if self.depth > MAX_NESTING:
-                    raise self.error(f"groups nested deeper than {MAX_NESTING}")
-                self.space(True)
-                group = Group(self.alternates(nested=True))
-                if self.peek() != ")":
-                    raise self.error("expecting ')'")
-                self.pos += 1
-                self.depth -= 1
-                items.append(group)
+                frame.items.append(self.char_class())
+            elif c and c in "<!":
+                frame.items.append(self.token())
+            elif c and _is_word(c):
+                frame.items.append(RuleRef(self.name()))
             elif c == ".":
                 self.pos += 1
-                items.append(AnyChar())
-            elif c in "*+?{":
-                if not items:
+                frame.items.append(AnyChar())
+            elif c == "(":
+                if len(stack) > MAX_NESTING:
+                    raise self.error(f"groups nested deeper than {MAX_NESTING}")
+                self.pos += 1
+                self.space(True)
+                stack.append(_Frame([], []))
+                continue
+            elif c == ")" and nested:
+                self.pos += 1
+                stack.pop()
+                frame.alternatives.append(tuple(frame.items))
+                stack[-1].items.append(self.synthesize(origin, line, "group", tuple(frame.alternatives)))
+                nested = len(stack) > 1
+            elif c == "|":
+                self.pos += 1
+                self.space(True)
+                frame.alternatives.append(tuple(frame.items))
+                frame.items = []
+                continue
+            elif c and c in "*+?{":
+                if not frame.items:
                     raise self.error(f"expecting an item before {c!r}")
-                if _repeat_depth(items[-1]) >= MAX_NESTING:
-                    raise self.error(f"repetitions nested deeper than {MAX_NESTING}")
                 low, high = self.repetition(nested)
-                items[-1] = Repeat(items[-1], low, high)
+                frame.items[-1] = self.repeat(frame.items[-1], low, high, origin, line)
+            elif nested and not c:
+                raise self.error("expecting ')'")
             else:
                 break
             self.space(nested)
-        return tuple(items)
+        frame = stack[0]
+        frame.alternatives.append(tuple(frame.items))
+        return tuple(frame.alternatives)
+
+    def repeat(self, item: Element, low: int, high: int | None, origin: str, line: int) -> RuleRef:
+        """``item{low,high}`` as rules that finish, are empty and recurse exactly when llama.cpp's do: the
+        optional part is ``tail ::= item tail |`` (unbounded) or ``tail ::= item |`` (bounded)."""
+        items: list[Element] = [item] if low else []
+        if high is None:
+            tail = RuleRef(f"{origin}#{len(self.rules)}")
+            self.rules[tail.name] = Rule(((item, tail), ()), line, origin, "repetition")
+            items.append(tail)
+        elif high > low:
+            items.append(self.synthesize(origin, line, "repetition", ((item,), ())))
+        return self.synthesize(origin, line, "repetition", (tuple(items),))
+
+    def literal(self) -> Literal:
+        self.pos += 1
+        codes = []
+        while self.peek() != '"':
+            if not self.peek():
+                raise self.error("unexpected end of input (an unclosed string?)")
+            codes.append(self.char())
+        self.pos += 1
+        return Literal(tuple(codes))
 
     def char_class(self) -> CharClass:
         start = self.pos
@@ -340,50 +375,25 @@ class _Parser:
         return low, high
 
 
-def _repeat_depth(element: Element) -> int:
-    depth = 0
-    while isinstance(element, Repeat):
-        element, depth = element.item, depth + 1
-    return depth
-
-
 # --- analysis -----------------------------------------------------------------------------------------------
 
 
-def _children(element: Element) -> list[tuple[Element, ...]]:
-    if isinstance(element, Group):
-        return list(element.alternatives)
-    if isinstance(element, Repeat):
-        return [(element.item,)]
-    return []
-
-
-def _refs(alternatives: Alternatives) -> set[str]:
-    found: set[str] = set()
-    stack = [element for alternative in alternatives for element in alternative]
-    while stack:
-        element = stack.pop()
-        if isinstance(element, RuleRef):
-            found.add(element.name)
-        for alternative in _children(element):
-            stack.extend(alternative)
-    return found
-
-
 class _Analysis:
+    """Which rules can finish (produce a complete string) and which can finish empty: least fixpoints."""
+
     def __init__(self, grammar: Grammar, n_vocab: int | None) -> None:
         self.grammar = grammar
         self.n_vocab = n_vocab
         self.productive: set[str] = set()
         self.nullable: set[str] = set()
         changed = True
-        while changed:  # fixpoints: which rules can finish, and which can finish empty
+        while changed:
             changed = False
-            for name, alternatives in grammar.rules.items():
-                if name not in self.productive and any(all(map(self.can_finish, a)) for a in alternatives):
+            for name, rule in grammar.rules.items():
+                if name not in self.productive and any(all(map(self.can_finish, a)) for a in rule.alternatives):
                     self.productive.add(name)
                     changed = True
-                if name not in self.nullable and any(all(map(self.can_be_empty, a)) for a in alternatives):
+                if name not in self.nullable and any(all(map(self.can_be_empty, a)) for a in rule.alternatives):
                     self.nullable.add(name)
                     changed = True
 
@@ -396,10 +406,6 @@ class _Analysis:
             return element.negated or element.token_id is None or self.n_vocab is None or element.token_id < self.n_vocab
         if isinstance(element, RuleRef):
             return element.name in self.productive
-        if isinstance(element, Group):
-            return any(all(map(self.can_finish, a)) for a in element.alternatives)
-        if isinstance(element, Repeat):
-            return element.min == 0 or self.can_finish(element.item)
         return True  # AnyChar
 
     def can_be_empty(self, element: Element) -> bool:
@@ -407,10 +413,6 @@ class _Analysis:
             return not element.codes
         if isinstance(element, RuleRef):
             return element.name in self.nullable
-        if isinstance(element, Group):
-            return any(all(map(self.can_be_empty, a)) for a in element.alternatives)
-        if isinstance(element, Repeat):
-            return element.min == 0 or self.can_be_empty(element.item)
         return False
 
     def leading_refs(self, sequence: tuple[Element, ...]) -> set[str]:
@@ -419,14 +421,16 @@ class _Analysis:
         for element in sequence:
             if isinstance(element, RuleRef):
                 found.add(element.name)
-            for alternative in _children(element):
-                found |= self.leading_refs(alternative)
             if not self.can_be_empty(element):
                 break
         return found
 
 
-def _describe(element: Element) -> str:
+def _refs(rule: Rule) -> set[str]:
+    return {e.name for alternative in rule.alternatives for e in alternative if isinstance(e, RuleRef)}
+
+
+def _describe(element: Element, grammar: Grammar) -> str:
     if isinstance(element, Literal):
         shown = "".join(chr(c) if 1 <= c <= MAX_CODE_POINT else f"\\U{c:08X}" for c in element.codes)
         return f"the string {json.dumps(shown)}, which has a character no model can generate (NUL or > U+10FFFF)"
@@ -434,72 +438,123 @@ def _describe(element: Element) -> str:
         return f"{element.source}, which matches no character"
     if isinstance(element, Token):
         return f"{element.source}, which is not a token of this model"
-    if isinstance(element, RuleRef):
-        return f"rule {element.name!r}, which can never finish"
-    return "a group none of whose alternatives can finish"
-
-
-def _check_dead_ends(analysis: _Analysis, rule: str, line: int, sequence: tuple[Element, ...]) -> None:
-    for element in sequence:
-        if not analysis.can_finish(element):
-            raise GrammarError(
-                f"grammar rule {rule!r} (line {line}): {_describe(element)}; an output that reaches it could never "
-                "be completed (llama.cpp would abort the process)"
-            )
-        if isinstance(element, Repeat) and element.max is None and analysis.can_be_empty(element.item):
-            raise GrammarError(f"grammar rule {rule!r} (line {line}): a repetition of something that can be empty "
-                               "(llama.cpp refuses it as left recursion)")
-        for alternative in _children(element):
-            _check_dead_ends(analysis, rule, line, alternative)
+    assert isinstance(element, RuleRef)
+    return f"rule {element.name!r}, which can never finish"
 
 
 def analyse(grammar: Grammar, *, n_vocab: int | None = None) -> None:
     """Raise `GrammarError` for a grammar llama.cpp would refuse, hang on, or abort the process with."""
-    if not grammar.rules:
+    rules = grammar.rules
+    if not rules:
         raise GrammarError("grammar is empty: it has no rules (an empty grammar would be ignored, not enforced)")
-    if ROOT not in grammar.rules:
+    if ROOT not in rules:
         raise GrammarError(f"grammar has no {ROOT!r} rule (generation starts there)")
-    for name, alternatives in grammar.rules.items():
-        for ref in sorted(_refs(alternatives) - grammar.rules.keys()):
-            raise GrammarError(f"grammar rule {name!r} (line {grammar.lines[name]}) uses rule {ref!r}, "
-                               "which is not defined")
+    for rule in rules.values():
+        for ref in sorted(r for r in _refs(rule) if r not in rules):
+            raise GrammarError(f"grammar {rule.describe()} uses rule {ref!r}, which is not defined")
     analysis = _Analysis(grammar, n_vocab)
     reachable, todo = {ROOT}, [ROOT]
     while todo:
-        for ref in _refs(grammar.rules[todo.pop()]) - reachable:
+        for ref in _refs(rules[todo.pop()]) - reachable:
             reachable.add(ref)
             todo.append(ref)
-    for name in sorted(reachable, key=lambda n: grammar.lines[n]):
-        for alternative in grammar.rules[name]:
-            _check_dead_ends(analysis, name, grammar.lines[name], alternative)
+    # Every element of every alternative that can be entered must be able to finish; a synthesized rule that
+    # cannot is reported through the element inside it that cannot.
+    for name in sorted(reachable, key=lambda n: (rules[n].line, n)):
+        for alternative in rules[name].alternatives:
+            for element in alternative:
+                if isinstance(element, RuleRef) and rules[element.name].kind != "rule":
+                    continue
+                if not analysis.can_finish(element):
+                    raise GrammarError(
+                        f"grammar {rules[name].describe()}: {_describe(element, grammar)}; an output that reaches "
+                        "it could never be completed (llama.cpp would abort the process)"
+                    )
     _check_left_recursion(analysis, reachable)
 
 
 def _check_left_recursion(analysis: _Analysis, reachable: set[str]) -> None:
+    """A cycle among "can come first" edges is left recursion. Found with Tarjan's algorithm (iterative, linear)."""
     rules = analysis.grammar.rules
-    first = {name: set().union(*(analysis.leading_refs(a) for a in rules[name])) for name in reachable}
-    for start in sorted(reachable):
-        path, seen, stack = {start: [start]}, {start}, [start]
-        while stack:
-            current = stack.pop()
-            for nxt in sorted(first[current]):
+    first = {name: sorted(set().union(*(analysis.leading_refs(a) for a in rules[name].alternatives)))
+             for name in sorted(reachable)}
+    for component in _strongly_connected(first):
+        start = component[0]
+        if len(component) == 1 and start not in first[start]:
+            continue
+        cycle = _cycle_through(start, set(component), first)
+        if all(rules[n].kind == "repetition" for n in cycle):
+            raise GrammarError(f"grammar {rules[start].describe()}: a repetition of something that can be empty "
+                               "(llama.cpp refuses it as left recursion)")
+        shown = " -> ".join(n if rules[n].kind == "rule" else f"({rules[n].kind})" for n in cycle)
+        raise GrammarError(f"grammar is left-recursive ({shown}); llama.cpp does not support that: put something "
+                           "that consumes text before the recursive reference")
+
+
+def _strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            successors = graph[node]
+            if child < len(successors):
+                work.append((node, child + 1))
+                nxt = successors[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return components
+
+
+def _cycle_through(start: str, members: set[str], graph: dict[str, list[str]]) -> list[str]:
+    """A shortest path start -> ... -> start inside one strongly connected component."""
+    previous: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for nxt in graph[node]:
                 if nxt == start:
-                    cycle = " -> ".join([*path[current], start])
-                    raise GrammarError(f"grammar is left-recursive ({cycle}); llama.cpp does not support that: "
-                                       "put something that consumes text before the recursive reference")
-                if nxt not in seen:
-                    seen.add(nxt)
-                    path[nxt] = [*path[current], nxt]
-                    stack.append(nxt)
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(previous[path[-1]])
+                    return [*reversed(path), start]
+                if nxt in members and nxt not in previous:
+                    previous[nxt] = node
+                    following.append(nxt)
+        frontier = following
+    return [start, start]
 
 
 def parse_gbnf(text: str) -> Grammar:
     if len(text) > MAX_GRAMMAR_CHARS:
         raise GrammarError(f"grammar is {len(text)} characters; at most {MAX_GRAMMAR_CHARS} are accepted")
-    try:
-        return _Parser(text).parse()
-    except RecursionError:
-        raise GrammarError("grammar is nested too deeply") from None
+    return _Parser(text).parse()
 
 
 @functools.lru_cache(maxsize=256)
@@ -540,8 +595,8 @@ def _unsatisfiable(where: str, why: str) -> GrammarError:
 
 def check_schema(schema: Any, where: str = "", depth: int = 0) -> None:
     """Raise `GrammarError` for a schema no output can satisfy, or one using keywords that cannot be enforced."""
-    if depth > MAX_NESTING:
-        raise GrammarError(f"JSON schema at {where}: nested deeper than {MAX_NESTING}")
+    if depth > MAX_SCHEMA_NESTING:
+        raise GrammarError(f"JSON schema at {where}: nested deeper than {MAX_SCHEMA_NESTING}")
     if schema is False:
         raise _unsatisfiable(where, "the schema is `false`")
     if schema is True:
@@ -640,7 +695,7 @@ def _schema_gbnf(schema_json: str) -> str:
 def schema_to_gbnf(schema: dict[str, Any]) -> str:
     """A JSON schema → checked GBNF (llama-cpp-python's converter, the one llama.cpp ships, ported)."""
     try:
-        text = json.dumps(schema, sort_keys=True)
+        text = json.dumps(schema)  # key order matters: the converter keeps it in the grammar
     except (TypeError, ValueError) as exc:
         raise GrammarError(f"JSON schema is not JSON: {exc}") from None
     return _schema_gbnf(text)
@@ -666,7 +721,9 @@ def check_output(request: GenerationRequest, result: GenerationResult) -> Genera
     import jsonschema
 
     try:
-        value = json.loads(result.text)
+        # strict=False: the schema converter's string rule lets control characters through unescaped, so the
+        # grammar admits them; what matters here is the schema.
+        value = json.loads(result.text, strict=False)
     except json.JSONDecodeError as exc:
         raise SchemaViolationError(f"output is not JSON (char {exc.pos}) although a JSON schema constrained it: "
                                    f"{result.text[:200]!r}", text=result.text) from None

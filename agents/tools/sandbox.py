@@ -79,7 +79,7 @@ class SandboxLimits(BaseModel):
     timeout_s: float = Field(10.0, gt=0, le=3600)
     memory_mb: int = Field(512, ge=64)
     max_processes: int = Field(64, ge=4)
-    disk_mb: int = Field(100, ge=1)  # what it may write into the workspace in one run
+    disk_mb: int = Field(100, ge=1)  # what it may write into the workspace in one run (tmpfs: memory too)
     disk_files: int = Field(10_000, ge=16)
     tmp_mb: int = Field(64, ge=1)  # its private /tmp and /dev/shm (memory, counted against memory_mb)
     open_files: int = Field(512, ge=32)

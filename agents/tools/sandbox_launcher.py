@@ -231,7 +231,9 @@ def make_reachable(command: list[str], scratch: str) -> list[str]:
     rewritten = list(command)
     for index, arg in enumerate(command[:-1]):
         source = command[index + 1]
-        if arg not in ("--bind", "--ro-bind", "--ro-bind-try") or source.startswith((scratch, "/usr/", "/etc/")):
+        if arg not in ("--bind", "--ro-bind", "--ro-bind-try") or source == "/usr" or source.startswith(
+            (scratch, "/usr/", "/etc/")
+        ):
             continue
         if not os.path.exists(source):
             continue
