@@ -151,7 +151,7 @@ def _system_view() -> list[str]:
 
 
 def _bwrap_command(
-    bwrap: str, support_userns_flag: bool, workspace: Path, inputs: Path, limits: SandboxLimits, *, overlay: bool
+    bwrap: str, disable_userns: bool, workspace: Path, inputs: Path, limits: SandboxLimits, *, overlay: bool
 ) -> list[str]:
     home = str(workspace)
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "TMPDIR": "/tmp",
@@ -162,19 +162,32 @@ def _bwrap_command(
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--hostname", "sandbox", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
     ]
-    if support_userns_flag:
+    if disable_userns:
         args.append("--disable-userns")
     args.append("--clearenv")
     for key, value in env.items():
         args += ["--setenv", key, value]
+    tmp_bytes = str(limits.tmp_mb * 1024 * 1024)
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    args += ["--size", tmp_bytes, "--tmpfs", "/dev/shm", "--size", tmp_bytes, "--tmpfs", "/tmp"]
+    # Later mounts cover earlier ones: the workspace first, so the read-only view wins wherever they overlap.
+    args += ["--bind", _OVERLAY_PLACEHOLDER if overlay else home, home]
     args += _system_view()
     args += ["--ro-bind", str(inputs / "passwd"), "/etc/passwd", "--ro-bind", str(inputs / "group"), "/etc/group"]
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    tmp_bytes = str(limits.tmp_mb * 1024 * 1024)
-    args += ["--size", tmp_bytes, "--tmpfs", "/dev/shm", "--size", tmp_bytes, "--tmpfs", "/tmp"]
-    args += ["--ro-bind", str(inputs), INPUTS]
-    args += ["--bind", _OVERLAY_PLACEHOLDER if overlay else home, home, "--chdir", home, "--remount-ro", "/"]
+    args += ["--ro-bind", str(inputs), INPUTS, "--chdir", home, "--remount-ro", "/"]
     return args
+
+
+def check_workspace(workspace: Path) -> None:
+    """Refuse a workspace that is / or a top-level folder, or that holds the Python the sandbox runs: the
+    sandbox makes the workspace writable (and, as root, hands it to an unprivileged user)."""
+    if len(workspace.parts) <= 2:
+        raise ToolError(f"tool python: refused workspace {str(workspace)!r}: / or a top-level folder; give the run "
+                        "a folder of its own")
+    for root in [*_python_roots(), str(_LAUNCHER.parent)]:
+        if Path(root).is_relative_to(workspace):
+            raise ToolError(f"tool python: refused workspace {str(workspace)!r}: it contains {root}, which the "
+                            "sandbox must not be able to change; give the run a folder of its own")
 
 
 def _inner_command(limits: SandboxLimits, command: list[str], launcher: str) -> list[str]:
@@ -317,6 +330,7 @@ async def run_sandboxed(
     if not support.available:
         raise SandboxUnavailable(f"tool python: refused to run code: {support.reason}")
     workspace = workspace.resolve()
+    check_workspace(workspace)
     with tempfile.TemporaryDirectory(prefix="agentrt-sandbox-") as folder:
         scratch = Path(folder)
         await asyncio.to_thread(_write_inputs, scratch / "inputs", files, workspace)

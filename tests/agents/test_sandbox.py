@@ -414,3 +414,10 @@ async def test_sandboxes_run_side_by_side_without_blocking_the_event_loop(worksp
     task.cancel()
     assert [r.strip() for r in results] == ["0", "7", "14", "21"]
     assert ticks > 5
+
+
+@pytest.mark.parametrize("folder", ["/", "/tmp", "PREFIX", "AGENTS"])
+async def test_workspaces_that_would_expose_the_system_are_refused(folder: str) -> None:
+    path = {"PREFIX": Path(sys.prefix).parent, "AGENTS": Path(agents.__file__).parent.parent}.get(folder, Path(folder))
+    with pytest.raises(ToolError, match="refused workspace"):
+        await run_python("print('ran')", path)
