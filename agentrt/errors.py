@@ -69,6 +69,15 @@ class OutputParseError(AgentrtError, ValueError):
     """Model output that should have been structured (JSON) did not parse or validate."""
 
 
+class SchemaViolationError(OutputParseError):
+    """A request's finished output does not conform to its JSON schema (a keyword the grammar cannot enforce,
+    or a schema no output can satisfy). ``text`` is the output."""
+
+    def __init__(self, message: str, *, text: str = "") -> None:
+        super().__init__(message)
+        self.text = text
+
+
 def describe_validation_error(exc: Exception, where: str) -> str:
     """A pydantic ValidationError as one line per problem: ``where: field.path: message (got value)``."""
     errors = getattr(exc, "errors", None)

@@ -17,6 +17,21 @@ llama_spec="llama-cpp-python>=0.3.20,<0.4"
 
 source scripts/cmake-args.sh
 
+# The python tool runs model code in a bubblewrap sandbox (agents/tools/sandbox.py); without bwrap it refuses to
+# run code (the rest of agentrt works). Install it where we can; never fail the setup over it.
+if ! command -v bwrap >/dev/null 2>&1; then
+  apt=""
+  if command -v apt-get >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then apt="apt-get"; elif sudo -n true 2>/dev/null; then apt="sudo -n apt-get"; fi
+  fi
+  if [ -n "$apt" ]; then
+    $apt install -y -q bubblewrap || { $apt update -q && $apt install -y -q bubblewrap; } \
+      || echo "warning: could not install bubblewrap; the python tool will refuse to run code" >&2
+  else
+    echo "note: install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) so the python tool can run code" >&2
+  fi
+fi
+
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi

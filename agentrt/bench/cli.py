@@ -12,6 +12,7 @@ BENCH_MODULES = [
     "agentrt.bench.dashboard",
     "agentrt.bench.serve",
     "agentrt.bench.gaia.cli",
+    "agentrt.bench.fuzz",
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Self
 
 from pydantic import ValidationError
 
+from agentrt.engine.grammar import request_gbnf
 from agentrt.engine.request import ChatMessage, GenerationRequest, GenerationResult
 from agentrt.engine.sampling import Sampling
 from agentrt.errors import ConfigError, describe_validation_error
@@ -29,7 +30,8 @@ def build_request(
     stop: Seq[str] | str | None = None,
     **options: Any,
 ) -> GenerationRequest:
-    """Build and validate a request; bad values raise `ConfigError` naming the field."""
+    """Build and validate a request; bad values raise `ConfigError` naming the field, a grammar or JSON schema
+    that cannot be honoured `GrammarError` (agentrt/engine/grammar.py)."""
     try:
         fields: dict[str, Any] = dict(options)
         if messages is not None:
@@ -40,9 +42,11 @@ def build_request(
             fields["sampling"] = sampling
         if stop is not None:
             fields["stop"] = [stop] if isinstance(stop, str) else list(stop)
-        return GenerationRequest(**fields)
+        request = GenerationRequest(**fields)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, "request")) from exc
+    request_gbnf(request)  # a grammar or schema that cannot be honoured is a GrammarError here, in the caller's task
+    return request
 
 
 class LeasingEngine(ABC):

@@ -5,12 +5,18 @@ its JSON schema becomes part of the grammar that constrains the agent's action, 
 name tools that exist and (mostly) give arguments of the right shape. Whatever still goes wrong — bad
 arguments, a refused path, a timeout, an exception inside the tool — comes back as a `ToolError`, which the
 executor turns into an observation.
+
+The registry is also the tool boundary's guard: every call has a time bound (``timeout_s``) enforced by the
+caller's event loop, not by the tool's code; a synchronous tool runs in a worker thread, never on the loop; and
+every observation is capped and is valid text (no lone surrogates, whatever bytes the tool met), so it can be
+encoded, logged and stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -20,6 +26,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from agentrt.errors import ToolError
 
 ToolFunction = Callable[..., Any | Awaitable[Any]]
+
+DEFAULT_TIMEOUT_S = 60.0
+MAX_OBSERVATION_CHARS = 20_000
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def safe_text(text: str, limit: int = MAX_OBSERVATION_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, with each lone surrogate (e.g. from a file name in Latin-1 bytes,
+    decoded with surrogateescape) replaced by U+FFFD, so it always encodes as UTF-8."""
+    if len(text) > limit:
+        text = text[:limit] + f"\n[... cut: {len(text)} characters in all]"
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class ToolContext(BaseModel):
@@ -44,6 +62,7 @@ class Tool:
         *,
         wants_context: bool = False,
         takes_model: bool = False,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         if not name.isidentifier():
             raise ToolError(f"tool name {name!r}: must be an identifier (letters, digits, underscores)")
@@ -53,6 +72,7 @@ class Tool:
         self._function = function
         self._wants_context = wants_context
         self._takes_model = takes_model
+        self.timeout_s = timeout_s
 
     def __repr__(self) -> str:
         return f"Tool({self.name!r})"
@@ -80,23 +100,30 @@ class Tool:
             raise ToolError(f"tool {self.name}: invalid arguments: {problems}") from exc
 
     async def invoke(self, arguments: Any, ctx: ToolContext) -> str:
-        """Validate and call. The result is text (an observation); every failure is a `ToolError`."""
+        """Validate and call within ``timeout_s``. The result is valid, capped text (an observation); every
+        failure is a `ToolError` (with a message that is valid text too)."""
         args = self.validate(arguments)
         call_args: list[Any] = [args] if self._takes_model else []
         call_kwargs: dict[str, Any] = {} if self._takes_model else dict(args)
         if self._wants_context:
             call_kwargs["ctx"] = ctx
+        if inspect.iscoroutinefunction(self._function):
+            call = self._function(*call_args, **call_kwargs)
+        else:
+            # Sync tools run in a worker thread so a slow one never stalls the other agents' event loop.
+            call = asyncio.to_thread(self._function, *call_args, **call_kwargs)
         try:
-            if inspect.iscoroutinefunction(self._function):
-                result = await self._function(*call_args, **call_kwargs)
-            else:
-                # Sync tools run in a worker thread so a slow one never stalls the other agents' event loop.
-                result = await asyncio.to_thread(self._function, *call_args, **call_kwargs)
-        except ToolError:
-            raise
+            result = await asyncio.wait_for(call, timeout=self.timeout_s)
+        except ToolError as exc:
+            message = safe_text(str(exc))
+            if message == str(exc):
+                raise
+            raise type(exc)(message) from exc
+        except asyncio.TimeoutError as exc:  # a thread cannot be killed: bounded tools make this rare
+            raise ToolError(f"tool {self.name}: no result within {self.timeout_s:g}s") from exc
         except Exception as exc:  # a bug or an OS error inside a tool is still just a failed call
-            raise ToolError(f"tool {self.name}: {type(exc).__name__}: {exc}") from exc
-        return result if isinstance(result, str) else str(result)
+            raise ToolError(safe_text(f"tool {self.name}: {type(exc).__name__}: {exc}")) from exc
+        return safe_text(result if isinstance(result, str) else str(result))
 
 
 def simplify_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +147,11 @@ def simplify_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def tool(
-    function: ToolFunction | None = None, *, name: str | None = None, description: str | None = None
+    function: ToolFunction | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> Any:
     """Make a function a `Tool`. Use bare (``@tool``) or with options (``@tool(name="add")``).
 
@@ -138,7 +169,7 @@ def tool(
             raise ToolError(f"tool {tool_name!r}: give a docstring or description= (the model reads it)")
         single = hints.get(params[0].name) if len(params) == 1 else None
         if isinstance(single, type) and issubclass(single, BaseModel):
-            return Tool(tool_name, doc, single, fn, wants_context=wants_context, takes_model=True)
+            return Tool(tool_name, doc, single, fn, wants_context=wants_context, takes_model=True, timeout_s=timeout_s)
         fields: dict[str, Any] = {}
         for param in params:
             if param.name not in hints:
@@ -146,7 +177,7 @@ def tool(
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[param.name] = (hints[param.name], Field(default))
         model = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
-        return Tool(tool_name, doc, model, fn, wants_context=wants_context)
+        return Tool(tool_name, doc, model, fn, wants_context=wants_context, timeout_s=timeout_s)
 
     return wrap(function) if function is not None else wrap
 

@@ -1,9 +1,9 @@
-"""Built-in tools and the registry: calculator whitelist, workspace confinement, python sandbox limits."""
+"""Built-in tools and the registry: calculator whitelist, workspace confinement, python tool basics.
+
+The python tool's sandbox (escapes, limits) is tested in test_sandbox.py."""
 
 from __future__ import annotations
 
-import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,6 @@ from agents.tools import (
     ToolContext,
     ToolRegistry,
     default_registry,
-    network_isolation,
     run_python,
     tool,
 )
@@ -227,62 +226,8 @@ async def test_python_errors_and_timeouts_are_tool_errors(workspace: Path) -> No
         await run_python("print('started', flush=True)\nwhile True: pass", workspace, limits=PythonLimits(timeout_s=1))
 
 
-async def test_python_timeout_kills_child_processes_too(workspace: Path) -> None:
-    code = "import subprocess, sys\np = subprocess.Popen(['sleep', '30'])\nprint(p.pid, flush=True)\np.wait()"
-    with pytest.raises(ToolError, match="timed out") as caught:
-        await run_python(code, workspace, limits=PythonLimits(timeout_s=1.5))
-    pid = int(str(caught.value).split("output so far:")[1].split()[0])
-    assert _dead_or_zombie(pid)  # the whole process group was killed, grandchildren included
-
-
-def _dead_or_zombie(pid: int) -> bool:
-    # A killed orphan may linger as a zombie until this container's init reaps it; it no longer runs.
-    for _ in range(50):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 async def test_python_memory_limit(workspace: Path) -> None:
     with pytest.raises(ToolError, match="out of memory|memory limit"):
         await run_python("x = bytearray(1024 ** 3)\nprint(len(x))", workspace, limits=PythonLimits(memory_mb=256))
     # ...while a modest allocation under the limit works.
     assert (await run_python("print(len(bytearray(10 ** 7)))", workspace, limits=PythonLimits(memory_mb=256))).strip() == "10000000"
-
-
-@pytest.fixture()
-def listening_port() -> int:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    yield server.getsockname()[1]
-    server.close()
-
-
-CONNECT = "import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=3)\nprint('CONNECTED')"
-
-
-async def test_python_has_no_network_with_the_default_isolation(workspace: Path, listening_port: int) -> None:
-    # Control: the same code does reach the server from outside the sandbox.
-    socket.create_connection(("127.0.0.1", listening_port), timeout=3).close()
-    with pytest.raises(ToolError) as caught:
-        await run_python(CONNECT.format(port=listening_port), workspace)
-    assert "CONNECTED" not in str(caught.value)
-    assert "unreachable" in str(caught.value) or "network access is disabled" in str(caught.value)
-
-
-async def test_python_network_namespace_blocks_loopback(workspace: Path, listening_port: int) -> None:
-    if network_isolation() != "unshare":
-        pytest.skip("unshare -rn is not available on this machine")
-    with pytest.raises(ToolError, match="Network is unreachable"):
-        await run_python(CONNECT.format(port=listening_port), workspace, isolation="unshare")
-
-
-async def test_python_audit_hook_fallback_blocks_sockets(workspace: Path, listening_port: int) -> None:
-    with pytest.raises(ToolError, match="network access is disabled in the python tool"):
-        await run_python(CONNECT.format(port=listening_port), workspace, isolation="audit-hook")

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentrt.engine.config import EngineConfig, gpu_layers_for, make_config
+from agentrt.engine.grammar import check_output, request_gbnf
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine, Messages
 from agentrt.engine.llama.model import LlamaModel, supports_gpu_offload
 from agentrt.engine.memory_plan import MemoryPlan, check_plan, plan_memory, read_model_shape
@@ -106,7 +107,7 @@ class TokenStream:
             while (chunk := await self._handle.chunks.get()) is not None:
                 if chunk.text or chunk.token_id >= 0:
                     yield chunk
-            self.result = await self._handle.result
+            self.result = check_output(self._request, await self._handle.result)
         finally:
             if not self._handle.result.done():
                 engine._cancel(self._job_id)
@@ -122,7 +123,7 @@ class Sequence(LeasedSequence):
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         job_id, handle = self._engine._submit(self, request, stream=False)
         try:
-            return await asyncio.shield(handle.result)
+            return check_output(request, await asyncio.shield(handle.result))
         except asyncio.CancelledError:
             self._engine._cancel(job_id)  # the owner thread drops the job at its next step
             raise
@@ -263,6 +264,7 @@ class Engine(LeasingEngine):
             raise EngineError(f"sequence {sequence.id} was released; lease a new one")
         if sequence._busy:
             raise EngineError(f"sequence {sequence.id} (owner {sequence.owner!r}) already has a request running")
+        request_gbnf(request, n_vocab=self.n_vocab)  # a grammar llama.cpp cannot honour fails here, not in C
         prompt = self._prompt_tokens(request)
         n_ctx = self.config.n_ctx
         if len(prompt) + request.max_tokens > n_ctx:

@@ -8,33 +8,14 @@ compiled, untouched grammar sampler costs ~0.3 ms. Owner thread only, like every
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
-from functools import lru_cache
 from typing import Any
 
 import llama_cpp
 
-from agentrt.errors import GrammarError
-
 # Distinct grammars kept compiled: an agent graph uses a handful (one per agent kind and tool set); past this
 # the least recently used is freed.
 MAX_GRAMMARS = 32
-
-
-@lru_cache(maxsize=MAX_GRAMMARS)
-def _gbnf_of(schema_json: str) -> str:
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    try:
-        return json_schema_to_gbnf(schema_json)
-    except Exception as exc:
-        raise GrammarError(f"JSON schema cannot be turned into a grammar: {exc}") from exc
-
-
-def schema_to_gbnf(schema: dict[str, Any]) -> str:
-    """A JSON schema → llama.cpp GBNF, with llama-cpp-python's converter (the one llama.cpp ships, ported)."""
-    return _gbnf_of(json.dumps(schema))  # key order kept: it is the order of the properties in the grammar
 
 
 class GrammarCache:

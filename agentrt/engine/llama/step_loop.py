@@ -27,13 +27,14 @@ from typing import Any
 import numpy as np
 
 from agentrt.engine.config import EngineConfig
-from agentrt.engine.llama.grammar_cache import GrammarCache, schema_to_gbnf
+from agentrt.engine.grammar import request_gbnf
+from agentrt.engine.llama.grammar_cache import GrammarCache
 from agentrt.engine.llama.model import LlamaModel
+from agentrt.engine.llama.thread_governor import ThreadGovernor
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
 from agentrt.engine.text_stream import TextStream
 from agentrt.engine.text_events import TextEvents
-from agentrt.engine.llama.thread_governor import ThreadGovernor
 from agentrt.errors import ContextOverflowError, EngineClosedError, EngineError
 from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
 
@@ -351,9 +352,7 @@ class StepLoop:
         model = self.model
         assert model is not None
         s: Sampling = request.sampling
-        gbnf = request.grammar
-        if request.json_schema is not None:
-            gbnf = schema_to_gbnf(request.json_schema)
+        gbnf = request_gbnf(request)  # checked before it reaches llama.cpp (agentrt/engine/grammar.py)
         if s.is_greedy and gbnf is None:
             return None
         parts = []

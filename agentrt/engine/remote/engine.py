@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from agentrt.engine.grammar import check_output
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine
 from agentrt.engine.pool import SequencePool
 from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
@@ -91,7 +92,7 @@ class RemoteTokenStream:
             async with contextlib.aclosing(request.run()) as items:
                 async for item in items:
                     if isinstance(item, GenerationResult):
-                        self.result = item
+                        self.result = check_output(self._request, item)
                     else:
                         yield item
         finally:
@@ -118,7 +119,7 @@ class RemoteSequence(LeasedSequence):
         finally:
             self._busy = False
         assert result is not None
-        return result
+        return check_output(request, result)
 
     def _on_release(self) -> None:
         self._engine._unpin(self)

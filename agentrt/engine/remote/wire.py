@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from agentrt.engine.grammar import schema_to_gbnf as checked_schema_to_gbnf
 from agentrt.engine.request import FinishReason, GenerationRequest
 from agentrt.errors import GrammarError
 from agentrt.engine.remote.config import ServerKind
@@ -126,14 +127,10 @@ def _add_constraint(body: dict[str, Any], request: GenerationRequest, kind: Serv
 
 
 def schema_to_gbnf(schema: dict[str, Any], where: str) -> str:
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
     try:
-        return json_schema_to_gbnf(json.dumps(schema))
-    except Exception as exc:  # the converter raises plain exceptions for schemas it cannot express
-        raise GrammarError(f"{where}: JSON schema cannot be turned into a grammar: {exc}") from exc
+        return checked_schema_to_gbnf(schema)
+    except GrammarError as exc:
+        raise GrammarError(f"{where}: {exc}") from None
 
 
 def finish_reason(value: Any) -> FinishReason:
