@@ -27,7 +27,7 @@ import yaml
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import GraphRunError
 from agentrt.events import Event, EventBus
-from agentrt.graph.checks import CompiledGraph, class_path_of, compile_graph
+from agentrt.graph.checks import CompiledGraph, class_module, class_path_of, compile_graph, module_allowed
 from agentrt.graph.dag import render_mermaid, render_text
 from agentrt.graph.handle import RunHandle
 from agentrt.graph.launch import RunLaunch
@@ -50,10 +50,14 @@ class Graph:
     # --- construction ------------------------------------------------------------------------------------
 
     @classmethod
-    def from_yaml(cls, path: str | Path, *, check_classes: bool = True) -> Graph:
-        """Load and check a graph file. Raises `GraphSpecError` with ``file:line: field: message`` lines."""
+    def from_yaml(
+        cls, path: str | Path, *, check_classes: bool = True, allow_modules: Sequence[str] = ()
+    ) -> Graph:
+        """Load and check a graph file. Raises `GraphSpecError` with ``file:line: field: message`` lines.
+
+        Agent classes are imported from ``agents``, the graph's ``imports:`` and ``allow_modules`` only."""
         spec = load_graph_spec(path)
-        return cls(compile_graph(spec, check_classes=check_classes), path=Path(path))
+        return cls(compile_graph(spec, check_classes=check_classes, allow_modules=allow_modules), path=Path(path))
 
     @classmethod
     def from_spec(cls, spec: GraphSpec, *, agent_classes: dict[str, type] | None = None) -> Graph:
@@ -198,11 +202,11 @@ class Graph:
         rundir.graph_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
     @classmethod
-    def resume_from(cls, run_dir: str | Path) -> tuple[Graph, RunState]:
+    def resume_from(cls, run_dir: str | Path, *, allow_modules: Sequence[str] = ()) -> tuple[Graph, RunState]:
         """The graph (from the run directory's copy) and the stored state of an earlier run."""
         rundir = RunDir(Path(run_dir))
         state = rundir.load_state()
-        graph = cls.from_yaml(rundir.graph_path)
+        graph = cls.from_yaml(rundir.graph_path, allow_modules=allow_modules)
         return graph.with_model_overrides(state.model, state.sequences), state
 
     @classmethod
@@ -211,12 +215,12 @@ class Graph:
         if launch.resume:
             if launch.run_dir is None:
                 raise GraphRunError("resuming needs run_dir")
-            graph, state = cls.resume_from(launch.run_dir)
+            graph, state = cls.resume_from(launch.run_dir, allow_modules=launch.allow_modules)
             inputs: dict[str, Any] | None = {**state.inputs, **launch.inputs}
         else:
             if launch.graph is None:
                 raise GraphRunError("a launch needs a graph file (or resume=True with a run_dir)")
-            graph, inputs = cls.from_yaml(launch.graph), launch.inputs
+            graph, inputs = cls.from_yaml(launch.graph, allow_modules=launch.allow_modules), launch.inputs
         return graph.with_model_overrides(launch.model, launch.sequences), inputs, launch.run_dir
 
 
@@ -248,7 +252,9 @@ class GraphBuilder:
     """The same graph as a YAML file, in code. Every method returns the builder; `build()` checks it all."""
 
     def __init__(self, name: str = "") -> None:
-        self._data: dict[str, Any] = {"name": name, "agents": {}, "nodes": {}, "inputs": {}, "outputs": {}}
+        self._data: dict[str, Any] = {
+            "name": name, "imports": [], "agents": {}, "nodes": {}, "inputs": {}, "outputs": {}
+        }
         self._classes: dict[str, type] = {}
 
     def model(self, model: str = "smollm2", *, sequences: int = 4, n_ctx: int = 2048) -> GraphBuilder:
@@ -266,11 +272,14 @@ class GraphBuilder:
 
     def agent(self, name: str, cls: type | str, **fields: Any) -> GraphBuilder:
         """An agent: ``cls`` is the class itself or its import path; ``fields`` as in YAML (role, tools...)."""
-        if isinstance(cls, str):
-            self._data["agents"][name] = {"class": cls, **fields}
-        else:
+        path = cls if isinstance(cls, str) else class_path_of(cls)
+        if not isinstance(cls, str):
             self._classes[name] = cls
-            self._data["agents"][name] = {"class": class_path_of(cls), **fields}
+        self._data["agents"][name] = {"class": path, **fields}
+        # Code that names a class names its module: the graph (and the run directory's copy of it) imports it.
+        module = class_module(path)
+        if module is not None and not module_allowed(module, self._data["imports"]):
+            self._data["imports"].append(module)
         return self
 
     def node(self, node_id: str, *, agent: str, input: str = "", **fields: Any) -> GraphBuilder:

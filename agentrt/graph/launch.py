@@ -47,6 +47,9 @@ class RunLaunch(BaseModel):
     remote: list[str] = Field(
         default_factory=list, description="OpenAI-compatible server URLs; overrides the graph's `engine.remote`"
     )
+    allow_modules: list[str] = Field(
+        default_factory=list, description="modules agent classes may come from besides `agents` and `imports:`"
+    )
 
 
 def default_engine_factory(remote: list[str]) -> EngineFactory:
