@@ -73,7 +73,7 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]
 class RenderBudget:
     """What one render may still spend. Created per render; every check raises `TemplateLimitError`."""
 
-    __slots__ = ("steps", "chars", "deadline")
+    __slots__ = ("chars", "deadline", "steps")
 
     def __init__(self) -> None:
         self.steps = 0
@@ -170,16 +170,15 @@ def check_binop(operator: str, left: Any, right: Any) -> None:
         if _is_int(left) and _is_int(right):
             _check_int_bits(left.bit_length() + right.bit_length(), "the product")
         for seq, times in ((left, right), (right, left)):
-            if _is_sequence(seq) and isinstance(times, int) and times > 0:
-                if times > RENDER_MAX_CHARS or weight(seq) * times > RENDER_MAX_CHARS:
-                    raise TemplateLimitError(f"repeating a value {times} times would be larger than "
+            if _is_sequence(seq) and isinstance(times, int) and times > 0 and (
+                times > RENDER_MAX_CHARS or weight(seq) * times > RENDER_MAX_CHARS
+            ):
+                raise TemplateLimitError(f"repeating a value {times} times would be larger than "
                                              f"{RENDER_MAX_CHARS} characters")
-    elif operator == "+":
-        if _is_sequence(left) and _is_sequence(right):
-            check_chars(weight(left) + weight(right), "the sum")
-    elif operator == "%":
-        if isinstance(left, (str, bytes)):
-            check_percent_format(left, right)
+    elif operator == "+" and _is_sequence(left) and _is_sequence(right):
+        check_chars(weight(left) + weight(right), "the sum")
+    elif operator == "%" and isinstance(left, (str, bytes)):
+        check_percent_format(left, right)
 
 
 def check_percent_format(template: str | bytes, args: Any) -> None:
@@ -388,19 +387,18 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's form)
-        budget_of(__context).step()
-        owner = getattr(__obj, "__self__", None)
-        if isinstance(owner, (str, bytes)) and getattr(__obj, "__name__", "") in _CHECKED_STR_METHODS:
-            check_str_method(__obj.__name__, owner, args, kwargs)
-        result = super().call(__context, __obj, *args, **kwargs)
+    def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        budget_of(context).step()
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, (str, bytes)) and getattr(obj, "__name__", "") in _CHECKED_STR_METHODS:
+            check_str_method(obj.__name__, owner, args, kwargs)
+        result = super().call(context, obj, *args, **kwargs)
         check_size(result, "the call's result")
         return result
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, (str, bytes)) and callable(value):
-            if attr not in _LINEAR_STR_METHODS and attr not in _CHECKED_STR_METHODS:
-                return False
+        if isinstance(obj, (str, bytes)) and callable(value) and attr not in _LINEAR_STR_METHODS | _CHECKED_STR_METHODS:
+            return False
         return super().is_safe_attribute(obj, attr, value)
 
     def wrap_str_format(self, value: Any) -> None:

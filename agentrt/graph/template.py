@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
-from jinja2 import meta, nodes as jnodes
+from jinja2 import meta
+from jinja2 import nodes as jnodes
 from jinja2.environment import TemplateExpression
 
-from agentrt.graph.bounded_jinja import BUDGET_VAR, BoundedEnvironment, RenderBudget, add_bounds, refused_node
+from agentrt.graph.bounded_jinja import (
+    BUDGET_VAR,
+    BoundedEnvironment,
+    RenderBudget,
+    add_bounds,
+    refused_node,
+)
 from agentrt.graph.limits import MAX_TEMPLATE_CHARS
 
 # Names a template may use. `item` and `index` only exist inside map nodes.
