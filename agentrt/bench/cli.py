@@ -10,6 +10,7 @@ BENCH_MODULES = [
     "agentrt.bench.throughput",
     "agentrt.bench.dashboard",
     "agentrt.bench.gaia.cli",
+    "agentrt.bench.fuzz_loader",
 ]
 
 

@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -60,6 +61,15 @@ from agentrt.graph.yamlsource import SourceMap, load_yaml_with_lines, read_yaml_
 
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _module_name(name: str) -> str:
+    if not MODULE_NAME.match(name):
+        raise ValueError(f"{name!r} is not a module name like package.module")
+    return name
+
+
+ModuleName = Annotated[str, AfterValidator(_module_name)]
 InputType = Literal["string", "integer", "number", "boolean", "list", "object", "any"]
 
 
@@ -120,7 +130,7 @@ class GraphSpec(BaseModel):
     engine: EnginePlacement = Field(default_factory=EnginePlacement)
     max_concurrency: int | None = Field(None, ge=1, description="most nodes running at once in this run")
     default_agent: str | None = None
-    imports: list[str] = Field(
+    imports: list[ModuleName] = Field(
         default_factory=list, description="modules (and their submodules) agent classes may come from, besides agents"
     )
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
@@ -137,14 +147,6 @@ class GraphSpec(BaseModel):
             return {name: {} for name in value}
         if isinstance(value, dict):
             return {name: ({} if body is None else body) for name, body in value.items()}
-        return value
-
-    @field_validator("imports")
-    @classmethod
-    def _module_names(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not MODULE_NAME.match(name):
-                raise ValueError(f"{name!r} is not a module name like package.module")
         return value
 
     @field_validator("agents", mode="before")

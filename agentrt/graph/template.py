@@ -87,7 +87,7 @@ class TemplateCompiler:
         refused = refused_node(ast)
         if refused is not None:
             raise TemplateError(refused)
-        names = meta.find_undeclared_variables(ast)
+        names = self._names(ast)
         allowed = CONTEXT_NAMES | (MAP_NAMES if allow_item else frozenset()) | set(self._env.globals)
         unknown = sorted(names - allowed)
         if unknown:
@@ -116,6 +116,16 @@ class TemplateCompiler:
             _template=template,
             _static=False,
         )
+
+    def _names(self, ast: jnodes.Template) -> set[str]:
+        """The names the template reads from its context. (This runs Jinja's code generator over the template,
+        which is where an unknown filter or test is found.)"""
+        try:
+            return meta.find_undeclared_variables(ast)
+        except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError: "No filter named 'x'."
+            raise TemplateError(f"template error (template line {exc.lineno}): {exc.message}") from None
+        except RecursionError:
+            raise TemplateError("the template is nested too deeply to compile") from None
 
     def _parse(self, source: str) -> jnodes.Template:
         try:
