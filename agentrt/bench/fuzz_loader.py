@@ -9,8 +9,8 @@ when it loads, every template is rendered once, as the scheduler would.
 What counts as a failure: loading raised anything but `AgentrtError` (`GraphSpecError` is one); rendering
 raised `MemoryError` (a render may fail, the scheduler reports that as the node's error, but it must not run out
 of memory); an input took longer than ``--per-input-s``; the worker died. Inputs run in a worker process with a
-memory limit, so a failure is recorded and the next input runs in a fresh worker; nothing takes the benchmark
-down.
+memory limit (`agentrt.bench.fuzzing`), so a failure is recorded and the next input runs in a fresh worker;
+nothing takes the benchmark down.
 
     agentrt bench fuzz-graphs --inputs 10000 --seed 1 --save /tmp/fuzz-failures
 """
@@ -18,20 +18,14 @@ down.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import random
 import sys
-import tempfile
-import time
-import traceback
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+
+from agentrt.bench.fuzzing import describe_exception, run_fuzz
 
 REPO_GRAPHS = Path(__file__).resolve().parents[2] / "graphs"
-FAILURE_KINDS = ("crash", "hang", "died")
 
 # A graph to build hostile variants on when no corpus is at hand (and the base of the structured generators).
 BASE_GRAPH = """\
@@ -294,40 +288,25 @@ def hostile_inputs(seed: int, count: int, corpus: Sequence[bytes] | None = None)
 # --- one input -------------------------------------------------------------------------------------------
 
 
-class _View:
-    """What templates see as ``inputs``/``nodes`` (as the scheduler gives them: keys as attributes)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self._data[name]
-
-
 def check_one(data: bytes, path: Path) -> tuple[str, str]:
     """Load ``data`` as the graph file ``path``, render its templates if it loads: (outcome, detail)."""
     from agentrt.errors import AgentrtError
     from agentrt.graph.graph import Graph
+    from agentrt.graph.scheduler import (
+        Lookup,  # what templates see as inputs/nodes in a run
+    )
 
     path.write_bytes(data)
     try:
         graph = Graph.from_yaml(path)
     except AgentrtError as exc:
         return "refused", str(exc).split("\n", 1)[0][:300]
-    except Exception as exc:  # the point of the benchmark: any other exception is a crash
-        return "crash", _describe(exc)
+    except Exception as exc:  # noqa: BLE001 (the point of the benchmark: any other exception is a crash)
+        return "crash", describe_exception(exc)
     compiled = graph.compiled
     inputs = {name: spec.default if spec.default is not None else "x" for name, spec in graph.spec.inputs.items()}
-    nodes = _View({node_id: {"output": "x", "id": node_id} for node_id in compiled.nodes})
-    context = {"inputs": _View(inputs), "nodes": nodes}
+    nodes = Lookup({node_id: {"output": "x", "id": node_id} for node_id in compiled.nodes})
+    context = {"inputs": Lookup(inputs), "nodes": nodes}
     templates = [(n.input, {"item": "x", "index": 0}) for n in compiled.nodes.values()]
     templates += [(n.map, {}) for n in compiled.nodes.values() if n.map is not None]
     templates += [(t, {}) for t in compiled.outputs.values()]
@@ -335,147 +314,17 @@ def check_one(data: bytes, path: Path) -> tuple[str, str]:
         try:
             template.text({**context, **extra})
         except MemoryError as exc:
-            return "crash", "render: " + _describe(exc)
-        except Exception:  # a render may fail: the scheduler reports it as the node's error
+            return "crash", "render: " + describe_exception(exc)
+        except Exception:  # noqa: BLE001, S110 (a render may fail: the scheduler reports it as the node's error)
             pass
     return "loaded", ""
 
 
-def _describe(exc: BaseException) -> str:
-    where = traceback.extract_tb(exc.__traceback__)[-3:]
-    frames = "; ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in where)
-    return f"{type(exc).__name__}: {str(exc)[:200]} [{frames}]"
+def _warm_up() -> None:
+    from agentrt.graph.graph import Graph  # noqa: F401
 
 
-# --- the harness -----------------------------------------------------------------------------------------
-
-
-Target = Callable[[bytes, Path], tuple[str, str]]
-
-
-def _worker(conn: Any, memory_bytes: int, target: Target) -> None:
-    """Runs inputs through ``target`` one by one, under a memory limit, until it receives None."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    except (ImportError, ValueError, OSError):
-        pass
-    if target is check_one:  # import before the first input's clock starts
-        from agentrt.graph.graph import Graph  # noqa: F401
-
-    with tempfile.TemporaryDirectory(prefix="agentrt-fuzz-") as tmp:
-        path = Path(tmp) / "graph.yaml"
-        while (data := conn.recv()) is not None:
-            try:
-                outcome = target(data, path)
-            except Exception as exc:  # noqa: BLE001 (check_one catches its own: this is the harness's net)
-                outcome = ("crash", _describe(exc))
-            conn.send(outcome)
-
-
-class _Worker:
-    def __init__(self, memory_bytes: int, target: Target) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, memory_bytes, target), daemon=True)
-        self.process.start()
-        child.close()
-
-    def run(self, data: bytes, limit_s: float) -> tuple[str, str]:
-        try:
-            self.conn.send(data)
-            if not self.conn.poll(limit_s):
-                return "hang", f"no answer within {limit_s:g}s"
-            return self.conn.recv()
-        except (EOFError, OSError):
-            self.process.join(5)
-            return "died", f"the worker process ended (exit code {self.process.exitcode})"
-
-    def alive(self) -> bool:
-        return self.process.is_alive()
-
-    def close(self, *, kill: bool = False) -> None:
-        if kill:
-            self.process.kill()
-        else:
-            try:
-                self.conn.send(None)
-            except OSError:
-                pass
-        self.process.join(10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
-
-
-@dataclass
-class Failure:
-    index: int
-    generator: str
-    kind: str
-    detail: str
-    data: bytes = field(repr=False)
-
-
-@dataclass
-class FuzzReport:
-    inputs: int = 0
-    counts: Counter[str] = field(default_factory=Counter)
-    failures: list[Failure] = field(default_factory=list)
-    by_generator: Counter[str] = field(default_factory=Counter)
-    elapsed_s: float = 0.0
-
-    @property
-    def failures_per_10k(self) -> float:
-        return 10_000 * len(self.failures) / self.inputs if self.inputs else 0.0
-
-    def summary(self) -> str:
-        lines = [
-            f"{self.inputs} inputs in {self.elapsed_s:.1f}s ({self.inputs / max(self.elapsed_s, 1e-9):.0f}/s): "
-            + ", ".join(f"{kind} {self.counts[kind]}" for kind in ("loaded", "refused", *FAILURE_KINDS)),
-            f"crashes per 10,000 inputs: {self.failures_per_10k:.1f} (goal 0)",
-            "inputs per generator: " + ", ".join(f"{name} {n}" for name, n in sorted(self.by_generator.items())),
-        ]
-        seen: set[tuple[str, str]] = set()
-        for failure in self.failures:
-            signature = (failure.kind, failure.detail[:120])
-            if signature not in seen:
-                seen.add(signature)
-                lines.append(f"  #{failure.index} {failure.generator}: {failure.kind}: {failure.detail}")
-        return "\n".join(lines)
-
-
-def run_fuzz(
-    inputs: Iterable[tuple[str, bytes]],
-    *,
-    per_input_s: float = 10.0,
-    memory_bytes: int = 2 << 30,
-    progress: Callable[[FuzzReport], None] | None = None,
-    target: Target = check_one,
-) -> FuzzReport:
-    """Every input through ``target`` (`check_one`; a module-level function, for the worker to import) in a worker
-    process; a hang or a dead worker starts a fresh one."""
-    report = FuzzReport()
-    started = time.perf_counter()
-    worker = _Worker(memory_bytes, target)
-    try:
-        for index, (generator, data) in enumerate(inputs):
-            kind, detail = worker.run(data, per_input_s)
-            report.inputs += 1
-            report.counts[kind] += 1
-            report.by_generator[generator] += 1
-            if kind in FAILURE_KINDS:
-                report.failures.append(Failure(index, generator, kind, detail, data))
-                worker.close(kill=True)
-                worker = _Worker(memory_bytes, target)
-            if progress is not None and report.inputs % 500 == 0:
-                progress(report)
-    finally:
-        worker.close()
-        report.elapsed_s = time.perf_counter() - started
-    return report
+check_one.warm_up = _warm_up  # type: ignore[attr-defined]  (the harness calls it before the first input)
 
 
 # --- the command -----------------------------------------------------------------------------------------
@@ -497,7 +346,7 @@ def _main(args: argparse.Namespace) -> int:
     print(f"fuzzing Graph.from_yaml: {args.inputs} inputs, seed {args.seed}, {len(corpus)} corpus graphs, "
           f"{args.per_input_s:g}s and {args.memory_mib} MiB per input", file=sys.stderr)
     report = run_fuzz(
-        hostile_inputs(args.seed, args.inputs, corpus), per_input_s=args.per_input_s,
+        hostile_inputs(args.seed, args.inputs, corpus), target=check_one, per_input_s=args.per_input_s,
         memory_bytes=args.memory_mib << 20,
         progress=lambda r: print(f"  {r.inputs} inputs, {len(r.failures)} failures", file=sys.stderr, flush=True),
     )

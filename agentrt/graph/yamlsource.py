@@ -258,8 +258,8 @@ class _BoundedLoader(yaml.composer.Composer, yaml.constructor.SafeConstructor, y
     def scalar(self, node: ScalarNode) -> Any:
         """A scalar's plain value, or a `GraphSpecError` at its line."""
         tag = node.tag
-        if tag == _TAG + "timestamp":
-            return node.value  # a date stays the text it was written as (JSON has no dates)
+        if tag in (_TAG + "timestamp", _TAG + "value"):
+            return node.value  # a date stays the text it was written as (JSON has no dates); so does a bare `=`
         if tag == _TAG + "binary":
             raise self.refuse(node.start_mark, "binary values (!!binary) are not supported in graph files")
         try:

@@ -8,7 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from agentrt.bench.fuzz_loader import GENERATORS, check_one, hostile_inputs, load_corpus, run_fuzz
+from agentrt.bench.fuzz_loader import GENERATORS, check_one, hostile_inputs, load_corpus
+from agentrt.bench.fuzzing import run_fuzz
 
 FUZZ_SEED = 20260613
 FUZZ_INPUTS = 250
@@ -17,7 +18,7 @@ FUZZ_INPUTS = 250
 def test_the_loader_survives_hostile_inputs() -> None:
     inputs = list(hostile_inputs(FUZZ_SEED, FUZZ_INPUTS))
     assert inputs == list(hostile_inputs(FUZZ_SEED, FUZZ_INPUTS))  # the seed fixes the inputs
-    report = run_fuzz(inputs, per_input_s=30)
+    report = run_fuzz(inputs, target=check_one, per_input_s=30)
     assert not report.failures, report.summary()
     assert report.inputs == FUZZ_INPUTS
     # A fuzzer whose inputs are all refused at the first byte tests little: both outcomes occur, from every generator.

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agentrt.errors import GraphSpecError, TemplateLimitError, describe_validation_error
 from agentrt.graph import Graph, load_graph_spec
@@ -43,8 +44,24 @@ def isolated(code: str, *, memory_mib: int = 768, timeout_s: float = 120) -> sub
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE), os.environ.get("PYTHONPATH", "")])}
     return subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True, env=env,
-        timeout=timeout_s, cwd=REPO,
+        timeout=timeout_s, cwd=REPO, check=False,
     )
+
+
+def isolated_load_error(path: Path) -> str:
+    """The `GraphSpecError` that loading ``path`` raises, loaded in a subprocess under `isolated`'s limits."""
+    done = isolated(f"""
+        from agentrt.errors import GraphSpecError
+        from agentrt.graph import Graph
+        try:
+            Graph.from_yaml({str(path)!r})
+        except GraphSpecError as exc:
+            print(exc)
+        else:
+            print("loaded")
+    """)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
 
 
 def load_error(path: Path) -> str:
@@ -70,17 +87,9 @@ def test_alias_bombs_are_refused_while_composing(tmp_path: Path, levels: int) ->
     path = tmp_path / "bomb.yaml"
     path.write_text(alias_bomb(levels))
     assert path.stat().st_size < 1000
-    done = isolated(f"""
-        from agentrt.errors import GraphSpecError
-        from agentrt.graph import Graph
-        try:
-            Graph.from_yaml({str(path)!r})
-        except GraphSpecError as exc:
-            print(exc)
-    """)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert f"{path}:6: alias *a4 expands to" in done.stdout
-    assert f"more than {MAX_VALUES} values once aliases are expanded" in done.stdout
+    error = isolated_load_error(path)
+    assert f"{path}:6: alias *a4 expands to" in error
+    assert f"more than {MAX_VALUES} values once aliases are expanded" in error
 
 
 def test_a_value_that_contains_itself_is_refused(tmp_path: Path) -> None:
@@ -103,19 +112,11 @@ def test_deep_nesting_is_an_error_with_a_line_not_a_recursion_error(tmp_path: Pa
         value = "\n" + "".join(f"    l{i}: &l{i} [{f'*l{i - 1}' if i else 1}]\n" for i in range(depth // 30))
     path = tmp_path / "deep.yaml"
     path.write_text(GRAPH + f"description: {value}\n")
-    done = isolated(f"""
-        from agentrt.errors import GraphSpecError
-        from agentrt.graph import Graph
-        try:
-            Graph.from_yaml({str(path)!r})
-        except GraphSpecError as exc:
-            print(exc)
-    """)
-    assert done.returncode == 0, done.stderr[-2000:]
+    error = isolated_load_error(path)
     # where the nesting goes past the limit: the alias that does it, the first line too deep, or the flow's line
     line = {"aliases": MAX_DEPTH + 4, "block mappings": MAX_DEPTH + 5}.get(style, 6)
-    assert done.stdout.startswith(f"{path}:{line}: "), done.stdout
-    assert "levels deep" in done.stdout or "nesting depth" in done.stdout  # ours, or libyaml's own limit
+    assert error.startswith(f"{path}:{line}: "), error
+    assert "levels deep" in error or "nesting depth" in error  # ours, or libyaml's own limit
 
 
 def test_nesting_within_the_limit_loads(tmp_path: Path) -> None:
@@ -337,7 +338,7 @@ def test_a_costly_template_fails_its_node_not_the_run(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "agentrt.cli", "run", str(path), "--run-dir", str(tmp_path / "run"),
          "--engine-factory", "graph_test_agents:fake_engine_factory"],
-        capture_output=True, text=True, timeout=300, cwd=REPO,
+        capture_output=True, text=True, timeout=300, cwd=REPO, check=False,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)])},
     )
     assert done.returncode == 1, done.stderr[-2000:]
@@ -403,7 +404,7 @@ def test_validate_refuses_and_allow_module_accepts_on_the_command_line(tmp_path:
 
     def validate(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "agentrt.cli", "validate", str(path), *extra],
-                              capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+                              capture_output=True, text=True, env=env, timeout=120, cwd=REPO, check=False)
 
     refused = validate()
     assert refused.returncode == 1 and "module 'noisy_agents' is not imported" in refused.stderr
@@ -435,8 +436,8 @@ def test_agent_options_are_checked_at_load_with_their_line(tmp_path: Path) -> No
     path.write_text("agents:\n  ex:\n    class: agents.Executor\n    options:\n      max_stepz: 3\n"
                     "      max_steps: many\nnodes:\n  n: {agent: ex}\n")
     assert load_error(path).splitlines() == [
-        f"{path}:6: agents.ex.options.max_steps: Input should be a valid integer, unable to parse string as an "
-        "integer (got 'many')",
+        (f"{path}:6: agents.ex.options.max_steps: Input should be a valid integer, unable to parse string as an "
+         "integer (got 'many')"),
         f"{path}:5: agents.ex.options.max_stepz: unknown field",
     ]
 
@@ -449,17 +450,15 @@ def test_one_description_of_validation_errors() -> None:
         f"{src}:4: agents.up.sampling.temperature: Input should be a valid number, unable to parse string as a "
         "number (got 'hot')"
     )
-    from pydantic import BaseModel, ConfigDict
 
     class Point(BaseModel):
         model_config = ConfigDict(extra="forbid")
         x: int
 
-    try:
+    with pytest.raises(ValidationError) as info:
         Point.model_validate({"x": "a" * 100, "y": 1})
-    except Exception as exc:
-        assert describe_validation_error(exc, "point") == (
-            f"point: x: Input should be a valid integer, unable to parse string as an integer (got '{'a' * 59}...)"
-            "; point: y: unknown field"
-        )
-        assert describe_validation_error(exc, lambda path: f"at {path}", separator="|").startswith("at ('x',): ")
+    assert describe_validation_error(info.value, "point") == (
+        f"point: x: Input should be a valid integer, unable to parse string as an integer (got '{'a' * 59}...)"
+        "; point: y: unknown field"
+    )
+    assert describe_validation_error(info.value, lambda path: f"at {path}", separator="|").startswith("at ('x',): ")
