@@ -15,7 +15,8 @@ COMMAND_MODULES = [
     "agentrt.engine.cli",  # models
     "agentrt.demo.cli",  # demo
     "agentrt.graph.cli",  # run, resume, graph, validate
-    "agentrt.bench.cli",  # bench throughput | scheduler | gaia
+    "agentrt.bench.cli",  # bench throughput | scheduler | gaia | serve
+    "agentrt.serve.cli",  # serve (imports Starlette and uvicorn only when the command runs)
     "tui.cli",  # watch (imports Textual only when the command runs)
 ]
 

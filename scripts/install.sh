@@ -6,13 +6,13 @@
 # ignores CMAKE_ARGS, so a wheel built once with the wrong flags would be reused silently. We therefore build
 # the wheel ourselves, keyed by its flags, into ~/.cache/agentrt/wheels/<key>/ and install from there.
 #
-# Usage: scripts/install.sh [VENV_DIR] [EXTRAS]      (defaults: .venv and "test,gemma,remote-test,ray")
+# Usage: scripts/install.sh [VENV_DIR] [EXTRAS]      (defaults: .venv and "test,gemma,serve,remote-test,ray")
 # Env:   CMAKE_ARGS overrides the build flags; AGENTRT_CUDA=1 builds with CUDA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=${1:-.venv}
-extras=${2:-test,gemma,remote-test,ray}
+extras=${2:-test,gemma,serve,remote-test,ray}
 llama_spec="llama-cpp-python>=0.3.20,<0.4"
 
 source scripts/cmake-args.sh
@@ -34,3 +34,11 @@ fi
 
 # Prove the build loads and decodes, so a bad build fails here and not in the middle of a run.
 "$venv/bin/agentrt" models --check
+
+# The tests run agentrt's remote engine against llama.cpp's own server, and `agentrt bench` compares against
+# llama.cpp's tools: build them once from the same vendored llama.cpp with the same flags (cached; minutes).
+case ",$extras," in
+  *,test,*)
+    echo "building llama.cpp's llama-server and llama-batched-bench (cached; several minutes the first time)"
+    scripts/build-llama-bench.sh "$py" llama-server llama-batched-bench >/dev/null ;;
+esac

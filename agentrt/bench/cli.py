@@ -8,7 +8,9 @@ import importlib
 BENCH_MODULES = [
     "agentrt.bench.scheduler",
     "agentrt.bench.throughput",
+    "agentrt.bench.contention",
     "agentrt.bench.dashboard",
+    "agentrt.bench.serve",
     "agentrt.bench.gaia.cli",
     "agentrt.bench.fuzz_loader",
 ]

@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import resource
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +21,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from agentrt.bench.reference import find_reference, llama_batched_bench
 from agentrt.engine.config import EngineConfig
+from agentrt.engine.cpu_cores import usable_cores
+from agentrt.engine.machine_options import add_machine_options
 from agentrt.events import Event
 from agentrt.models import DEFAULT_MODEL, resolve_model
 
@@ -57,7 +56,7 @@ class ThroughputRecord(BaseModel):
     model: str
     sequences: int
     tokens: int
-    threads: int
+    threads: int | str  # a fixed count, or "auto"
     sequential_tg_tps: float  # (a) one sequence, prompts one after another: decode-only tokens/s
     engine_tg_tps: float  # (b) all N at once through the engine: decode-only tokens/s (S_TG)
     engine_e2e_tps: float  # (b) generated tokens / wall time including prefill
@@ -68,7 +67,7 @@ class ThroughputRecord(BaseModel):
     peak_rss_mib: float
 
 
-class _StepRecorder:
+class StepRecorder:
     """Collects `engine.step` events; summarises the decode-only steps like llama-batched-bench's S_TG."""
 
     def __init__(self) -> None:
@@ -93,7 +92,7 @@ class _StepRecorder:
 
 async def _generate(engine: Engine, prompts: list[str], tokens: int, *, concurrent: bool) -> tuple[float, float, float]:
     """Run the prompts; returns (decode-only tokens/s, end-to-end tokens/s, outside-decode share)."""
-    recorder = _StepRecorder()
+    recorder = StepRecorder()
     unsubscribe = engine.events.subscribe(recorder, kinds={"engine.step"})
 
     async def one(prompt: str) -> int:
@@ -134,40 +133,6 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _llama_batched_bench(binary: Path, model: Path, counts: list[int], tokens: int, threads: int) -> dict[int, float]:
-    prompt_tokens = 28
-    cmd = [
-        str(binary), "-m", str(model), "-c", str(max(counts) * (prompt_tokens + tokens) + 64),
-        "-b", "2048", "-ub", "512", "-npp", str(prompt_tokens), "-ntg", str(tokens),
-        "-npl", ",".join(map(str, counts)), "-t", str(threads), "-tb", str(threads), "--output-format", "jsonl",
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    figures: dict[int, float] = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            figures[int(row["pl"])] = float(row["speed_tg"])
-    return figures
-
-
-def _find_reference(build: bool) -> Path | None:
-    script = Path(__file__).resolve().parents[2] / "scripts" / "build-llama-bench.sh"
-    on_path = shutil.which("llama-batched-bench")
-    if on_path:
-        return Path(on_path)
-    if not script.exists():
-        return None
-    if not build:
-        return None
-    print("preparing llama.cpp's llama-batched-bench for the reference figures (built once: minutes the first time)",
-          file=sys.stderr)
-    done = subprocess.run(["bash", str(script), sys.executable], capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"could not build llama-batched-bench:\n{done.stderr[-2000:]}", file=sys.stderr)
-        return None
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
 def _plateau(records: list[ThroughputRecord]) -> ThroughputRecord:
     """The smallest N after which doubling the sequences gains less than 15% throughput."""
     for rec, nxt in zip(records, records[1:]):
@@ -177,19 +142,24 @@ def _plateau(records: list[ThroughputRecord]) -> ThroughputRecord:
 
 
 async def run_throughput(
-    model: str, counts: list[int], tokens: int, threads: int, reference: Path | None
+    model: str, counts: list[int], tokens: int, threads: int | str | None, reference: Path | None,
+    gpu_layers: int | str | None = None,
 ) -> list[ThroughputRecord]:
     # `agentrt` registers every command at start; llama.cpp loads when this benchmark runs.
     from agentrt.engine.llama.engine import Engine
 
     path = resolve_model(model)
     prompts = (PROMPTS * (max(counts) // len(PROMPTS) + 1))[: max(counts)]
-    config = EngineConfig(model=model, sequences=max(counts), n_ctx=64 + tokens, threads=threads,
-                          n_batch=max(512, max(counts)))
+    machine = {k: v for k, v in {"threads": threads, "gpu_layers": gpu_layers}.items() if v is not None}
+    config = EngineConfig(model=model, sequences=max(counts), n_ctx=64 + tokens, n_batch=max(512, max(counts)),
+                          **machine)
+    threads = config.threads
     reference_tps: dict[int, float] = {}
     if reference is not None:
-        print(f"llama.cpp reference: {reference}", file=sys.stderr)
-        reference_tps = _llama_batched_bench(reference, path, counts, tokens, threads)
+        # llama.cpp takes a fixed count: every usable core, as a user of llama.cpp would set it.
+        ref_threads = threads if isinstance(threads, int) else usable_cores().threads
+        print(f"llama.cpp reference: {reference} -t {ref_threads}", file=sys.stderr)
+        reference_tps = llama_batched_bench(reference, path, counts, tokens, ref_threads)
 
     records = []
     async with await Engine.start(config) as engine:
@@ -233,7 +203,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
     p.add_argument("--sequences", default="1,2,4,8,16", help="comma-separated sequence counts")
     p.add_argument("--tokens", type=int, default=128, help="new tokens per sequence")
-    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    add_machine_options(p, graph=False)
     p.add_argument("--json", type=Path, help="write one JSON record per sequence count")
     p.add_argument("--no-reference", action="store_true", help="skip llama.cpp's llama-batched-bench")
     p.set_defaults(func=_main)
@@ -251,8 +221,8 @@ def _parse_counts(text: str) -> list[int]:
 
 async def _main(args: argparse.Namespace) -> int:
     counts = _parse_counts(args.sequences)
-    reference = None if args.no_reference else _find_reference(build=True)
-    records = await run_throughput(args.model, counts, args.tokens, args.threads, reference)
+    reference = None if args.no_reference else find_reference(build=True)
+    records = await run_throughput(args.model, counts, args.tokens, args.threads, reference, args.gpu_layers)
     _print_table(records)
     if args.json:
         args.json.write_text("".join(r.model_dump_json() + "\n" for r in records))

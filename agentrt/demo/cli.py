@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from agentrt.demo.measure import DEMO_AGENTS, measure_concurrency, run_agents
+from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.models import DEFAULT_MODEL
 
 
@@ -12,6 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="several agents generating at once on one shared model")
     demo.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
     demo.add_argument("--tokens", type=int, default=192, help="most new tokens per agent")
+    add_machine_options(demo, graph=False)
     demo.set_defaults(func=_demo)
 
 
@@ -20,7 +22,9 @@ async def _demo(args: argparse.Namespace) -> int:
 
     agents = DEMO_AGENTS
     print(f"Loading {args.model} once for {len(agents)} agents...")
-    async with await Engine.start(model=args.model, sequences=len(agents), n_ctx=1024) as engine:
+    async with await Engine.start(
+        model=args.model, sequences=len(agents), n_ctx=1024, **machine_overrides(args)
+    ) as engine:
         print(f"Memory plan: {engine.memory_plan.describe()}")
         print(f"\n== {len(agents)} agents at once, one llama_decode per step for all of them ==")
         # This first pass also warms the machine up (page faults, caches) before anything is timed.

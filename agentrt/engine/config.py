@@ -1,21 +1,84 @@
-"""`EngineConfig`: everything needed to load one model and size its sequence pool."""
+"""`EngineConfig`: everything needed to load one model and size its sequence pool.
+
+``threads`` and ``gpu_layers`` are machine settings more than model settings, so besides the config (the graph
+YAML's ``model:``, ``--threads``/``--gpu-layers``) they come from the environment: AGENTRT_THREADS and
+AGENTRT_GPU_LAYERS give the default wherever nothing explicit is set. Precedence: command line, then the
+graph's ``model:``, then the environment, then ``auto``.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import Any, Literal
 
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agentrt.errors import ConfigError, describe_validation_error
 
 # llama.cpp's compile-time limit on sequences per context (LLAMA_MAX_SEQ in llama-cparams.h).
 LLAMA_MAX_SEQ = 256
 
+THREADS_ENV = "AGENTRT_THREADS"
+GPU_LAYERS_ENV = "AGENTRT_GPU_LAYERS"
 
-def _default_threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+# ``auto`` threads follow the free cores at run time (agentrt.engine.threads); a number fixes the count.
+ThreadsSetting = int | Literal["auto"]
+# ``auto`` offloads every layer when llama.cpp was built with a GPU backend, none otherwise; -1 is every layer.
+GpuLayersSetting = int | Literal["auto"]
+
+
+def parse_threads(value: object, *, where: str = "threads") -> ThreadsSetting:
+    """``auto`` or a whole number ≥ 1, from a CLI flag, an environment variable or YAML."""
+    return _parse_auto_or_int(value, where=where, minimum=1, expected="'auto' or a whole number of threads ≥ 1")
+
+
+def parse_gpu_layers(value: object, *, where: str = "gpu_layers") -> GpuLayersSetting:
+    """``auto``, -1 (every layer) or a number of layers ≥ 0."""
+    return _parse_auto_or_int(value, where=where, minimum=-1, expected="'auto', -1 (all) or a number of layers ≥ 0")
+
+
+def _parse_auto_or_int(value: object, *, where: str, minimum: int, expected: str) -> int | Literal["auto"]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < minimum:
+            raise ValueError(f"{where}={value}: expected {expected}")
+        return value
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text == "auto":
+        return "auto"
+    try:
+        number = int(text) if text is not None else None
+    except ValueError:
+        number = None
+    if number is None:
+        raise ValueError(f"{where}={value!r}: expected {expected}")
+    return _parse_auto_or_int(number, where=where, minimum=minimum, expected=expected)
+
+
+def gpu_layers_for(setting: GpuLayersSetting, *, gpu_offload: bool) -> int:
+    """Layers to offload: ``auto`` is every layer (-1) when the backend can offload (``gpu_offload``: llama.cpp
+    built with a GPU backend), none on a CPU build."""
+    if setting == "auto":
+        return -1 if gpu_offload else 0
+    return setting
+
+
+def _from_env(name: str, parse: Any) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return "auto"
+    try:
+        return parse(raw, where=name)
+    except ValueError as exc:
+        raise ConfigError(f"environment: {exc}") from None
+
+
+def _default_threads() -> ThreadsSetting:
+    return _from_env(THREADS_ENV, parse_threads)  # type: ignore[no-any-return]
+
+
+def _default_gpu_layers() -> GpuLayersSetting:
+    return _from_env(GPU_LAYERS_ENV, parse_gpu_layers)  # type: ignore[no-any-return]
 
 
 class EngineConfig(BaseModel):
@@ -28,14 +91,32 @@ class EngineConfig(BaseModel):
     n_ctx: int = Field(2048, ge=64, description="context window of EACH sequence, in tokens")
     n_batch: int = Field(512, ge=16, description="most tokens in one llama_decode (decode + prefill)")
     prefill_chunk: int = Field(256, ge=8, description="most prompt tokens of one sequence per step")
-    threads: int = Field(default_factory=_default_threads, ge=1)
+    threads: ThreadsSetting = Field(
+        default_factory=_default_threads,
+        description="compute threads: 'auto' follows the free cores at run time, a number fixes the count "
+        f"(default: {THREADS_ENV}, else auto)",
+    )
     kv_unified: bool = Field(
         False,
         description="one KV buffer shared by all sequences; per-sequence streams (False) are 2x faster at 128",
     )
-    gpu_layers: int = Field(0, ge=-1, description="layers offloaded to a GPU (-1: all); 0 on CPU builds")
+    gpu_layers: GpuLayersSetting = Field(
+        default_factory=_default_gpu_layers,
+        description=f"layers offloaded to a GPU: -1 all, 0 none, 'auto' all when llama.cpp has a GPU backend "
+        f"(default: {GPU_LAYERS_ENV}, else auto)",
+    )
     flash_attn: bool | None = Field(None, description="None lets llama.cpp decide")
     memory_headroom: float = Field(0.9, gt=0.0, le=1.0, description="share of available RAM we may plan to use")
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads(cls, value: object) -> ThreadsSetting:
+        return parse_threads(value)
+
+    @field_validator("gpu_layers", mode="before")
+    @classmethod
+    def _gpu_layers(cls, value: object) -> GpuLayersSetting:
+        return parse_gpu_layers(value)
 
     @model_validator(mode="after")
     def _check(self) -> EngineConfig:

@@ -4,12 +4,18 @@ Many tasks share one engine and their agents' sequence owners look alike (``answ
 events cannot say which task spent which tokens. Each task instead gets this thin wrapper: every call goes
 straight to the shared engine, and each `GenerationResult` coming back is added to the task's `TokenCounts`.
 The GAIA benchmark counts each task's tokens with it; a Ray worker gives each graph run its own bus with it.
+
+It also clocks the task (`TaskClock`): time awaiting the engine's answers, time waiting to lease a sequence,
+and time in tools — from an answer to the ``tool.called`` event that follows it on the task's bus (the agent
+parses the answer, then runs the tool; parsing is microseconds, a tool milliseconds to seconds).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,6 +36,33 @@ class TokenCounts(BaseModel):
         return self.prompt + self.completion
 
 
+@dataclass
+class TaskClock:
+    engine_s: float = 0.0
+    lease_s: float = 0.0
+    tool_s: float = 0.0
+    in_flight: int = 0  # engine calls running now
+    answered_at: float | None = None  # when the last engine call returned (while none runs)
+
+    def enter(self) -> float:
+        self.in_flight += 1
+        self.answered_at = None
+        return time.perf_counter()
+
+    def leave(self, started: float) -> None:
+        now = time.perf_counter()
+        self.engine_s += now - started
+        self.in_flight -= 1
+        if self.in_flight == 0:
+            self.answered_at = now
+
+    def tool_called(self, _: Any) -> None:
+        if self.answered_at is not None:
+            now = time.perf_counter()
+            self.tool_s += now - self.answered_at
+            self.answered_at = now
+
+
 def _add(counts: TokenCounts, result: GenerationResult) -> None:
     counts.prompt += result.prompt_tokens
     counts.cached += result.cached_tokens
@@ -40,9 +73,10 @@ def _add(counts: TokenCounts, result: GenerationResult) -> None:
 class CountingSequence:
     """A leased sequence that records the tokens of each generation in ``counts``."""
 
-    def __init__(self, inner: SequenceHandle, counts: TokenCounts) -> None:
+    def __init__(self, inner: SequenceHandle, counts: TokenCounts, clock: TaskClock) -> None:
         self._inner = inner
         self._counts = counts
+        self._clock = clock
 
     @property
     def id(self) -> int:
@@ -53,12 +87,20 @@ class CountingSequence:
         return self._inner.owner
 
     async def chat(self, messages: Messages, **options: Any) -> GenerationResult:
-        result = await self._inner.chat(messages, **options)
+        started = self._clock.enter()
+        try:
+            result = await self._inner.chat(messages, **options)
+        finally:
+            self._clock.leave(started)
         _add(self._counts, result)
         return result
 
     async def complete(self, prompt: str, **options: Any) -> GenerationResult:
-        result = await self._inner.complete(prompt, **options)
+        started = self._clock.enter()
+        try:
+            result = await self._inner.complete(prompt, **options)
+        finally:
+            self._clock.leave(started)
         _add(self._counts, result)
         return result
 
@@ -67,9 +109,13 @@ class CountingSequence:
     ) -> AsyncIterator[TokenChunk]:
         # A stream reports no prompt size; its completion tokens are the chunks it yields.
         self._counts.requests += 1
-        async for chunk in self._inner.stream(messages, prompt=prompt, **options):
-            self._counts.completion += 1
-            yield chunk
+        started = self._clock.enter()
+        try:
+            async for chunk in self._inner.stream(messages, prompt=prompt, **options):
+                self._counts.completion += 1
+                yield chunk
+        finally:
+            self._clock.leave(started)
 
     def __getattr__(self, name: str) -> Any:
         # Anything beyond the protocol (engine-specific extras) goes to the real sequence untouched.
@@ -87,6 +133,9 @@ class TokenCountingEngine:
         self._engine = engine
         self._events = events
         self.counts = TokenCounts()
+        self.clock = TaskClock()
+        if events is not None:  # the task's own bus: its tool events are this task's
+            events.subscribe(self.clock.tool_called, kinds={"tool.called"})
 
     @property
     def events(self) -> EventBus:
@@ -98,11 +147,17 @@ class TokenCountingEngine:
 
     @asynccontextmanager
     async def sequence(self, *, owner: str = "", priority: int = 0) -> AsyncIterator[CountingSequence]:
+        waiting = time.perf_counter()
         async with self._engine.sequence(owner=owner, priority=priority) as seq:
-            yield CountingSequence(seq, self.counts)
+            self.clock.lease_s += time.perf_counter() - waiting
+            yield CountingSequence(seq, self.counts, self.clock)
 
     async def chat(self, messages: Messages, *, owner: str = "", priority: int = 0, **options: Any) -> GenerationResult:
-        result = await self._engine.chat(messages, owner=owner, priority=priority, **options)
+        started = self.clock.enter()
+        try:
+            result = await self._engine.chat(messages, owner=owner, priority=priority, **options)
+        finally:
+            self.clock.leave(started)
         _add(self.counts, result)
         return result
 

@@ -123,8 +123,9 @@ def plan_memory(path: Path, config: EngineConfig, shape: ModelShape | None = Non
     )
 
 
-def check_plan(plan: MemoryPlan, config: EngineConfig) -> None:
-    if config.gpu_layers != 0:
+def check_plan(plan: MemoryPlan, config: EngineConfig, *, gpu_layers: int) -> None:
+    """Refuse a configuration that does not fit in RAM; ``gpu_layers`` is the resolved count (0: CPU only)."""
+    if gpu_layers != 0:
         return  # GPU memory is not planned here; llama.cpp reports allocation failures itself
     if not plan.fits:
         raise MemoryPlanError(

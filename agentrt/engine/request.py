@@ -66,6 +66,11 @@ class GenerationResult(BaseModel):
     timings: Timings
 
     @property
+    def prefilled_tokens(self) -> int:
+        """Prompt tokens this request computed (the rest came from a KV cache): what `agentrt serve` reports."""
+        return self.prompt_tokens - self.cached_tokens
+
+    @property
     def tokens_per_s(self) -> float:
         """This sequence's own decode speed (tokens after the first, over the time they took)."""
         ms = self.timings.decode_ms

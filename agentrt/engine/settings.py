@@ -10,10 +10,18 @@ here loads llama.cpp or an HTTP client.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentrt.engine.config import EngineConfig, make_config
+from agentrt.engine.config import (
+    EngineConfig,
+    GpuLayersSetting,
+    ThreadsSetting,
+    make_config,
+    parse_gpu_layers,
+    parse_threads,
+)
 from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
 from agentrt.errors import ConfigError, describe_validation_error
 
@@ -32,6 +40,24 @@ class ModelSettings(BaseModel):
     model: str = "smollm2"
     sequences: int = Field(4, ge=1, le=256)
     n_ctx: int = Field(2048, ge=64)
+    # Machine settings: unset (None) leaves them to --threads/--gpu-layers, AGENTRT_THREADS/AGENTRT_GPU_LAYERS, auto.
+    threads: ThreadsSetting | None = Field(None, description="compute threads: auto (follow the free cores) or N")
+    gpu_layers: GpuLayersSetting | None = Field(None, description="layers on a GPU: auto, -1 (all) or N")
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads(cls, value: Any) -> Any:
+        return None if value is None else parse_threads(value)
+
+    @field_validator("gpu_layers", mode="before")
+    @classmethod
+    def _gpu_layers(cls, value: Any) -> Any:
+        return None if value is None else parse_gpu_layers(value)
+
+    def engine_overrides(self) -> dict[str, Any]:
+        """The `EngineConfig` fields these settings give (machine settings only where set)."""
+        fields = {"model": self.model, "sequences": self.sequences, "n_ctx": self.n_ctx}
+        return fields | {k: v for k in ("threads", "gpu_layers") if (v := getattr(self, k)) is not None}
 
 
 class EnginePlacement(BaseModel):
@@ -65,4 +91,4 @@ def settings_for(
     sized by ``model``. ``where`` names the setting the servers came from, for errors."""
     if remote:
         return remote_config(remote, concurrency=model.sequences, where=where)
-    return make_config(**model.model_dump())
+    return make_config(**model.engine_overrides())

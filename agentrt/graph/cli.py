@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.errors import ConfigError
 from agentrt.events import Event, EventBus
 from agentrt.graph.graph import Graph
@@ -66,6 +67,7 @@ def _allow_module_option(parser: argparse.ArgumentParser) -> None:
 def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="override the graph's model")
     parser.add_argument("--sequences", type=int, default=None, help="override the graph's sequence pool size")
+    add_machine_options(parser)
     parser.add_argument(
         "--remote", action="append", default=[], metavar="URL",
         help="send requests to this OpenAI-compatible server (llama.cpp, vLLM, llama-cpp-python) instead of "
@@ -113,7 +115,7 @@ def _run(args: argparse.Namespace) -> Any:
         return _run_on_ray(args)
     launch = RunLaunch(
         graph=args.graph, inputs=parse_inputs(args.input), model=args.model, sequences=args.sequences,
-        run_dir=args.run_dir, remote=args.remote, allow_modules=args.allow_modules,
+        run_dir=args.run_dir, remote=args.remote, allow_modules=args.allow_modules, **machine_overrides(args),
     )
     return _start(launch, args)
 
@@ -121,7 +123,7 @@ def _run(args: argparse.Namespace) -> Any:
 def _resume(args: argparse.Namespace) -> Any:
     launch = RunLaunch(
         inputs=parse_inputs(args.input), model=args.model, sequences=args.sequences, run_dir=args.run_dir,
-        resume=True, remote=args.remote, allow_modules=args.allow_modules,
+        resume=True, remote=args.remote, allow_modules=args.allow_modules, **machine_overrides(args),
     )
     return _start(launch, args)
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import GraphRunError
 from agentrt.events import Event, EventBus
@@ -95,9 +96,15 @@ class Graph:
     def to_mermaid(self) -> str:
         return render_mermaid(self.dag, *self._kinds_and_agents())
 
-    def with_model_overrides(self, model: str | None = None, sequences: int | None = None) -> Graph:
+    def with_model_overrides(
+        self,
+        model: str | None = None,
+        sequences: int | None = None,
+        threads: ThreadsSetting | None = None,
+        gpu_layers: GpuLayersSetting | None = None,
+    ) -> Graph:
         compiled = self._compiled
-        spec = compiled.spec.with_model_overrides(model, sequences)
+        spec = compiled.spec.with_model_overrides(model, sequences, threads, gpu_layers)
         return Graph(
             CompiledGraph(spec, compiled.nodes, compiled.outputs, compiled.agent_classes, compiled.dag, compiled.templates),
             path=self.path,
@@ -221,7 +228,8 @@ class Graph:
             if launch.graph is None:
                 raise GraphRunError("a launch needs a graph file (or resume=True with a run_dir)")
             graph, inputs = cls.from_yaml(launch.graph, allow_modules=launch.allow_modules), launch.inputs
-        return graph.with_model_overrides(launch.model, launch.sequences), inputs, launch.run_dir
+        overrides = graph.with_model_overrides(launch.model, launch.sequences, launch.threads, launch.gpu_layers)
+        return overrides, inputs, launch.run_dir
 
 
 def _coerce(name: str, value: Any, spec: InputSpec) -> Any:
@@ -257,8 +265,18 @@ class GraphBuilder:
         }
         self._classes: dict[str, type] = {}
 
-    def model(self, model: str = "smollm2", *, sequences: int = 4, n_ctx: int = 2048) -> GraphBuilder:
+    def model(
+        self,
+        model: str = "smollm2",
+        *,
+        sequences: int = 4,
+        n_ctx: int = 2048,
+        threads: ThreadsSetting | None = None,
+        gpu_layers: GpuLayersSetting | None = None,
+    ) -> GraphBuilder:
+        machine = {"threads": threads, "gpu_layers": gpu_layers}
         self._data["model"] = {"model": model, "sequences": sequences, "n_ctx": n_ctx}
+        self._data["model"] |= {k: v for k, v in machine.items() if v is not None}
         return self
 
     def settings(self, **fields: Any) -> GraphBuilder:

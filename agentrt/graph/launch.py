@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import settings_for
 from agentrt.engine.start import start_engine
@@ -42,6 +43,8 @@ class RunLaunch(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
     model: str | None = Field(None, description="overrides the graph's `model.model`")
     sequences: int | None = Field(None, ge=1, description="overrides the graph's `model.sequences`")
+    threads: ThreadsSetting | None = Field(None, description="overrides the graph's `model.threads`")
+    gpu_layers: GpuLayersSetting | None = Field(None, description="overrides the graph's `model.gpu_layers`")
     run_dir: Path | None = Field(None, description="where events.jsonl and state.json go; required to resume")
     resume: bool = False
     remote: list[str] = Field(

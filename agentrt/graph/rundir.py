@@ -34,13 +34,15 @@ WORKSPACE = "workspace"
 # comes coalesced instead (`request.text`, a few per second per request), so that `agentrt watch` shows it.
 LOGGED_EVENTS = frozenset(
     {
-        "engine.loading", "engine.memory_plan", "engine.ready", "engine.step", "engine.closed",
+        "engine.loading", "engine.memory_plan", "engine.ready", "engine.step", "engine.threads", "engine.closed",
         "seq.acquired", "seq.released", "seq.state",
         "request.started", "request.text", "request.finished", "request.failed",
         "run.started", "node.state", "node.output", "map.item", "graph.expanded", "run.finished",
         "agent.step", "tool.called",
         # remote engines and Ray scale-out (docs/scale-out.md)
         "request.retry", "endpoint.state", "ray.actor_started", "ray.actor_lost", "ray.call_moved", "ray.closed",
+        # agentrt serve
+        "serve.started", "serve.request",
     }
 ) - {TOKEN_EVENT}
 

@@ -3,7 +3,8 @@
 The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
 
     name: research
-    model: {model: smollm2, sequences: 4, n_ctx: 2048}     # the shared engine's settings
+    model: {model: smollm2, sequences: 4, n_ctx: 2048}     # the shared engine's settings (also threads: auto|N,
+                                                           # gpu_layers: auto|N; see EngineConfig)
     engine: {remote: [http://10.0.0.5:8080]}   # optional: OpenAI-compatible servers instead of the local model
     max_concurrency: 8            # optional run-wide cap on running nodes (the pool bounds it anyway)
     default_agent: executor       # runs plan steps that name no agent (dynamic expansion)
@@ -53,6 +54,7 @@ from pydantic import (
     model_validator,
 )
 
+from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.settings import EnginePlacement, ModelSettings
 from agentrt.errors import GraphSpecError, describe_validation_error
 from agentrt.graph.contract import AgentSpec
@@ -191,11 +193,16 @@ class GraphSpec(BaseModel):
         self._source = source
         return self
 
-    def with_model_overrides(self, model: str | None = None, sequences: int | None = None) -> GraphSpec:
-        """A copy with the engine settings overridden (``--model``, ``--sequences``)."""
-        settings = self.model.model_copy(
-            update={k: v for k, v in {"model": model, "sequences": sequences}.items() if v is not None}
-        )
+    def with_model_overrides(
+        self,
+        model: str | None = None,
+        sequences: int | None = None,
+        threads: ThreadsSetting | None = None,
+        gpu_layers: GpuLayersSetting | None = None,
+    ) -> GraphSpec:
+        """A copy with the engine settings overridden (``--model``, ``--sequences``, ``--threads``, ...)."""
+        given = {"model": model, "sequences": sequences, "threads": threads, "gpu_layers": gpu_layers}
+        settings = self.model.model_copy(update={k: v for k, v in given.items() if v is not None})
         copy = self.model_copy(update={"model": ModelSettings.model_validate(settings.model_dump())})
         copy._source = self._source
         return copy

@@ -148,3 +148,36 @@ async def test_no_speedup_is_claimed_when_tasks_timed_out(tmp_path: Path) -> Non
     report = await run_gaia_benchmark(config, engine_factory=start, task_runner_factory=OneSlowTask)
     assert report.speedup is None and "2 task(s) timed out" in (report.speedup_note or "")
     assert "timed out" in (tmp_path / "out" / "report.md").read_text()
+
+
+class ToolAfterAnswerRunner(EngineTaskRunner):
+    """One chat turn, then a 'tool' that takes 0.1 s and announces itself like the Executor does."""
+
+    async def __call__(self, task: GaiaTask, run_dir: Path, engine: EngineProtocol) -> TaskOutcome:
+        import asyncio
+
+        outcome = await super().__call__(task, run_dir, engine)
+        await asyncio.sleep(0.1)
+        engine.events.emit("tool.called", node="answer", agent="solver", tool="calculator", arguments={}, ok=True)
+        return outcome
+
+
+async def test_the_report_says_where_the_time_went_and_judges_the_speedup_by_its_limit(tmp_path: Path) -> None:
+    write_tasks(tmp_path / "set", task_rows(4))
+
+    async def start(pool_size: int) -> EngineProtocol:
+        return FakeEngine(pool_size=pool_size, reply=_answer_some, delay=0.05)
+
+    config = GaiaBenchConfig(tasks=tmp_path / "set", out=tmp_path / "out", concurrency=2, compare_sequential=True,
+                             speedup_limit=1.5, speedup_limit_source="given")
+    report = await run_gaia_benchmark(config, engine_factory=start, task_runner_factory=ToolAfterAnswerRunner)
+    tasks = report.sequential.profile.tasks  # type: ignore[union-attr]
+    # Per task: ~0.05 s awaiting the engine, ~0.1 s in the tool, almost nothing else.
+    assert 4 * 0.05 <= tasks.engine_s < 4 * 0.1
+    assert 4 * 0.1 <= tasks.tool_s < 4 * 0.2
+    assert tasks.other_s < 0.5 * tasks.latency_s
+    assert report.run.profile is not None and report.run.profile.engine is None  # the fake engine has no steps
+    assert report.run.profile.loop is not None and report.run.profile.loop.max_ms < 1000
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "Where the time goes (concurrency 2)" in markdown and "awaiting the engine" in markdown
+    assert "limit 1.50x (given), goal ≥ 1.35x" in markdown

@@ -80,6 +80,43 @@ async def test_shared_system_prompt_is_copied_not_prefilled(engine: Engine) -> N
     assert shared.text == cold.text
 
 
+async def test_requests_sent_together_prefill_their_shared_prompt_once(engine: Engine) -> None:
+    # Four requests with the same long system prompt arrive in the same step: one prefills it, the others wait
+    # for it and copy it, instead of all four prefilling it side by side.
+    # Longer than one prefill chunk (256 tokens), so the others arrive while the first is still prefilling it.
+    system = {"role": "system", "content": "You answer questions about the harbour timetable, briefly. " * 30}
+    asks = [[system, {"role": "user", "content": q}] for q in QUESTIONS]
+    # The same requests one after another, each copying the prefix from the first (prefilled in the same chunks
+    # as below: a prefill cut at other places can differ in the last bits, and so in a greedy pick).
+    everything = [await engine.acquire(owner="reset") for _ in range(engine.pool_size)]
+    for seq in everything:
+        await seq.reset()
+        seq.release()
+    alone = []
+    for messages in asks:
+        async with engine.sequence(owner="alone") as seq:
+            alone.append(await seq.chat(messages, max_tokens=8))
+    system_tokens = len(engine.tokenize(engine.render_chat([system])))
+
+    async def lease(messages: list[dict[str, str]]):
+        seq = await engine.acquire(owner="together")
+        await seq.reset()
+        return seq, messages
+
+    leased = await asyncio.gather(*(lease(m) for m in asks))
+    try:
+        before = engine.stats().prefill_tokens
+        results = await asyncio.gather(*(seq.chat(m, max_tokens=8) for seq, m in leased))
+        prefilled = engine.stats().prefill_tokens - before
+    finally:
+        for seq, _ in leased:
+            seq.release()
+    assert [r.text for r in results] == [r.text for r in alone]
+    assert sorted(r.shared_tokens > system_tokens // 2 for r in results) == [False, True, True, True]
+    assert prefilled == sum(r.prompt_tokens - r.cached_tokens for r in results)
+    assert prefilled < system_tokens * 1.5  # the system prompt once, plus four short questions
+
+
 async def test_stream_yields_the_same_text_as_the_result(engine: Engine) -> None:
     async with engine.sequence(owner="stream") as seq:
         stream = seq.stream(chat("Count from one to five."), max_tokens=20)

@@ -50,6 +50,7 @@ def test_server_kind_and_usage_are_read_from_answers() -> None:
     assert detect_kind({"data": [{"id": "x", "owned_by": "me"}]}) == "llama-cpp-python"
     assert detect_kind({"data": [{"id": "x", "owned_by": "llamacpp"}]}) == "llama.cpp"
     assert detect_kind({"data": [{"id": "x", "owned_by": "vllm"}]}) == "vllm"
+    assert detect_kind({"data": [{"id": "x", "owned_by": "agentrt"}]}) == "llama.cpp"  # agentrt serve
     assert detect_kind({"data": []}) == "openai"
     usage = Usage()
     usage.update({"usage": {"prompt_tokens": 30, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 16}}})

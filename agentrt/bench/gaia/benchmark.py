@@ -32,7 +32,7 @@ EVENTS_FILE = "events.jsonl"
 BENCH_LOGGED_EVENTS = frozenset(
     {
         "gaia.started", "gaia.task", "gaia.finished",
-        "engine.loading", "engine.ready", "engine.closed",
+        "engine.loading", "engine.ready", "engine.threads", "engine.closed",
         "seq.acquired", "seq.released", "request.finished", "request.failed",
     }
 )
@@ -55,6 +55,9 @@ class GaiaBenchConfig(BaseModel):
     compare_sequential: bool = False
     task_timeout_s: float = Field(300.0, gt=0)
     meta: dict[str, Any] = Field(default_factory=dict)  # model, graph, ...: copied into the report
+    # What llama.cpp's own batching gains at this concurrency (the limit --compare-sequential is judged by).
+    speedup_limit: float | None = Field(None, gt=0)
+    speedup_limit_source: str | None = None
 
 
 class _EventLog:
@@ -139,7 +142,8 @@ async def run_gaia_benchmark(
         "task timeout s": config.task_timeout_s,
         **config.meta,
     }
-    report = build_report(main, sequential, meta=meta)
+    report = build_report(main, sequential, meta=meta, speedup_limit=config.speedup_limit,
+                          speedup_limit_source=config.speedup_limit_source)
     write_report(report, config.out)
     return report
 

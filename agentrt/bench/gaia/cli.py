@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 from agentrt.bench.gaia.benchmark import GaiaBenchConfig, run_gaia_benchmark
 from agentrt.bench.gaia.graph_task import GraphTaskRunner
 from agentrt.bench.gaia.progress import ProgressDisplay
+from agentrt.bench.gaia.profile import describe
 from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
-from agentrt.bench.gaia.report import REPORT_MD, Report
+from agentrt.bench.gaia.report import REPORT_MD, Report, speedup_verdict
 from agentrt.engine.config import make_config
+from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import EngineSettings, remote_config
 from agentrt.engine.start import start_engine
@@ -49,8 +52,15 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="then run the same tasks at concurrency 1 (in OUT/sequential) and report the speedup",
     )
+    parser.add_argument(
+        "--batching-gain", type=float, default=None, metavar="X",
+        help="with --compare-sequential: what llama.cpp's own batched decoding gains at --concurrency sequences "
+        "over one on this machine and model (the limit the speedup is judged by; default: measured in this run "
+        "with llama-batched-bench when scripts/build-llama-bench.sh has built it)",
+    )
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the graph's model)")
     parser.add_argument("--n-ctx", type=_positive_int, default=None, help="context per sequence (default: the graph's)")
+    add_machine_options(parser)
     parser.add_argument(
         "--remote", action="append", default=[], metavar="URL",
         help="run the model on this OpenAI-compatible server instead of here; repeat for several "
@@ -101,6 +111,9 @@ async def run_command(args: argparse.Namespace) -> int:
     graph_model = runner.graph.spec.model
     model = args.model or graph_model.model
     n_ctx = args.n_ctx or graph_model.n_ctx
+    # The graph's machine settings where it has them, the command line's over them (unset: environment, auto).
+    machine = {k: v for k, v in graph_model.engine_overrides().items() if k in ("threads", "gpu_layers")}
+    machine |= machine_overrides(args)
 
     remote = list(args.remote) or list(runner.graph.spec.engine.remote)
 
@@ -121,9 +134,15 @@ async def run_command(args: argparse.Namespace) -> int:
             settings = remote_config(remote, concurrency=-(-pool_size // len(remote)),
                                      where="--remote" if args.remote else "engine.remote")
         else:
-            settings = make_config(model=model, sequences=pool_size, n_ctx=n_ctx)
+            settings = make_config(model=model, sequences=pool_size, n_ctx=n_ctx, **machine)
         return await start_engine(settings, events=EventBus(forward_to_logging=False))
 
+    limit, limit_source = args.batching_gain, "given with --batching-gain" if args.batching_gain else None
+    if args.compare_sequential and limit is None:
+        if remote or args.ray is not None:
+            limit_source = "remote or Ray engines: pass --batching-gain"
+        else:
+            limit, limit_source = measure_batching_gain(model, args.concurrency, machine.get("threads", None))
     config = GaiaBenchConfig(
         tasks=args.tasks,
         out=out,
@@ -133,7 +152,10 @@ async def run_command(args: argparse.Namespace) -> int:
         resume=args.resume,
         compare_sequential=args.compare_sequential,
         task_timeout_s=args.task_timeout,
+        speedup_limit=limit,
+        speedup_limit_source=limit_source,
         meta={"graph": str(graph_path), "model": model, "n_ctx per sequence": n_ctx}
+        | ({f"{k} (given)": v for k, v in machine.items()} if not remote and args.ray is None else {})
         | ({"remote endpoints": ", ".join(str(getattr(e, "url", e)) for e in remote)} if remote else {})
         | ({"ray": f"{args.ray_actors or 'default'} actors, cluster {args.ray or 'local'}"} if args.ray is not None else {}),
     )
@@ -149,6 +171,27 @@ async def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def measure_batching_gain(model: str, concurrency: int, threads: Any) -> tuple[float | None, str]:
+    """llama-batched-bench's S_TG at ``concurrency`` sequences over one, for this model on this machine."""
+    from agentrt.bench.reference import find_reference, llama_batched_bench
+    from agentrt.engine.cpu_cores import usable_cores
+    from agentrt.models import resolve_model
+
+    binary = find_reference(build=False)
+    if binary is None:
+        return None, "not measured: build llama-batched-bench (scripts/build-llama-bench.sh) or pass --batching-gain"
+    count = threads if isinstance(threads, int) else usable_cores().threads
+    print(f"measuring llama.cpp's own batching gain at {concurrency} sequences ({binary.name} -t {count})...",
+          file=sys.stderr)
+    try:
+        figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], 128, count)
+    except (OSError, subprocess.CalledProcessError, KeyError) as exc:
+        return None, f"not measured: llama-batched-bench failed ({exc}); pass --batching-gain"
+    gain = figures[concurrency] / figures[1]
+    return gain, (f"llama-batched-bench in this run: S_TG {figures[1]:.1f} -> {figures[concurrency]:.1f} tokens/s, "
+                  f"-t {count}")
+
+
 def summary_text(report: Report, out: Path) -> str:
     run = report.run
     lines = [
@@ -159,10 +202,14 @@ def summary_text(report: Report, out: Path) -> str:
     ]
     if report.sequential is not None:
         seq = report.sequential
-        lines.append(
-            f"sequential: accuracy {100 * seq.accuracy:.1f}%, tasks/min {_fmt(seq.tasks_per_min)}; "
-            f"speedup {_fmt(report.speedup)}x"
-        )
+        lines.append(f"sequential: accuracy {100 * seq.accuracy:.1f}%, tasks/min {_fmt(seq.tasks_per_min)}")
+        lines.append(str(speedup_verdict(report)))
+        if report.speedup_note:
+            lines.append(f"({report.speedup_note})")
+    for summary in [run] + ([report.sequential] if report.sequential else []):
+        if summary.profile is not None:
+            lines.append(f"where the time went at concurrency {summary.concurrency}:")
+            lines += [f"  {line}" for line in describe(summary.profile)]
     lines.append(f"report: {out / REPORT_MD}")
     return "\n".join(lines)
 

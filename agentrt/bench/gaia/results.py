@@ -34,6 +34,12 @@ class TaskTimings(BaseModel):
     finished_at: float
     latency_s: float  # wall time of the task, from its start (after the concurrency slot) to its end
     queued_s: float = 0.0  # time spent waiting for a concurrency slot before starting
+    # Where the latency went (see TokenCountingEngine): awaiting the engine's answers (queue, prefill, decode),
+    # waiting to lease a sequence, running tools (from an answer to the tool's event); the rest is the agent's
+    # and the runtime's own work.
+    engine_s: float = 0.0
+    lease_s: float = 0.0
+    tool_s: float = 0.0
 
 
 class TaskResult(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentrt.bench.gaia.profile import PassProfile, Profiler, task_time
 from agentrt.bench.gaia.results import KEPT_ON_RESUME, ResultsLog, TaskResult, TaskTimings
 from agentrt.bench.gaia.scorer import question_scorer
 from agentrt.bench.gaia.tasks import GaiaTask
@@ -60,6 +61,7 @@ class BenchmarkRun(BaseModel):
     ran: list[str]  # task_ids this pass ran (the others were kept from an earlier, resumed pass)
     wall_s: float  # this pass, first task start to last task end
     max_in_flight: int  # the most tasks that were running at once (never above ``concurrency``)
+    profile: PassProfile | None = None  # where the pass's time went
 
     def ran_results(self) -> list[TaskResult]:
         ran = set(self.ran)
@@ -126,6 +128,8 @@ async def run_tasks(
 
     slots = asyncio.Semaphore(settings.concurrency)
     fresh: dict[str, TaskResult] = {}
+    profiler = Profiler(engine, engine.pool_size)
+    profiler.start()
     started = time.time()
 
     async def one(task: GaiaTask) -> None:
@@ -157,6 +161,7 @@ async def run_tasks(
         for task in todo:
             group.create_task(one(task), name=f"gaia:{task.task_id}")
     wall_s = time.time() - started if todo else 0.0
+    profile = await profiler.stop(task_time(list(fresh.values())))
 
     merged = {**kept, **fresh}
     run = BenchmarkRun(
@@ -166,6 +171,7 @@ async def run_tasks(
         ran=[t.task_id for t in todo],
         wall_s=wall_s,
         max_in_flight=progress.max_in_flight,
+        profile=profile if todo else None,
     )
     events.emit("gaia.finished", out_dir=str(out_dir), wall_s=round(wall_s, 3), **progress.fields())
     return run
@@ -228,7 +234,10 @@ async def _run_one(
         error=message,
         error_type=_error_type(error),
         tokens=counted.counts.model_copy(),
-        timings=TaskTimings(started_at=began, finished_at=ended, latency_s=ended - began, queued_s=began - queued_at),
+        timings=TaskTimings(
+            started_at=began, finished_at=ended, latency_s=ended - began, queued_s=began - queued_at,
+            engine_s=counted.clock.engine_s, lease_s=counted.clock.lease_s, tool_s=counted.clock.tool_s,
+        ),
         trace=outcome.trace if outcome else [],
         run_dir=str(run_dir),
     )

@@ -16,13 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentrt.engine.config import EngineConfig, make_config
+from agentrt.engine.config import EngineConfig, gpu_layers_for, make_config
 from agentrt.engine.leasing import LeasedSequence, LeasingEngine, Messages
-from agentrt.engine.llama.model import LlamaModel
+from agentrt.engine.llama.model import LlamaModel, supports_gpu_offload
 from agentrt.engine.memory_plan import MemoryPlan, check_plan, plan_memory, read_model_shape
 from agentrt.engine.pool import SequencePool
 from agentrt.engine.request import ChatMessage, GenerationRequest, GenerationResult, TokenChunk
 from agentrt.engine.llama.step_loop import Call, Cancel, Delivery, Job, StepLoop, Submit
+from agentrt.engine.llama.thread_governor import ThreadStats
 from agentrt.errors import ConfigError, ContextOverflowError, EngineClosedError, EngineError
 from agentrt.events import EventBus
 from agentrt.models import resolve_model
@@ -44,9 +45,12 @@ class EngineStats(BaseModel):
     shared_tokens: int  # prompt tokens copied from another sequence's KV cache
     step_s: float
     decode_s: float  # inside llama_decode
-    sample_s: float
+    sample_s: float  # token picking and delivery
+    sampler_s: float = 0.0  # of which llama.cpp sampler chains (grammar passes, temperature sampling)
+    idle_s: float = 0.0  # the owner thread waiting with no request to run
     queue_depth: int
     sequences: list[SequenceStats]
+    threads: ThreadStats | None = None  # compute threads: the count now and how `auto` has moved it
 
     @property
     def overhead_share(self) -> float:
@@ -171,7 +175,7 @@ class Engine(LeasingEngine):
             available_bytes=plan.available_bytes,
             summary=plan.describe(),
         )
-        check_plan(plan, config)
+        check_plan(plan, config, gpu_layers=gpu_layers_for(config.gpu_layers, gpu_offload=supports_gpu_offload()))
         events.emit(
             "engine.loading", model=config.model, path=str(path), sequences=config.sequences, n_ctx=config.n_ctx,
             n_batch=config.n_batch, threads=config.threads, kv_unified=config.kv_unified,
@@ -211,8 +215,16 @@ class Engine(LeasingEngine):
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
         return self._require_model().tokenize(text, add_special=add_special)
 
-    def render_chat(self, messages: Messages) -> str:
-        return self._require_model().render_chat([_as_dict(m) for m in messages])
+    def render_chat(self, messages: Messages, *, tools: list[dict[str, Any]] | None = None) -> str:
+        """The prompt text of a conversation in the model's chat template; ``tools`` (OpenAI function
+        definitions) reach templates that have a tools section."""
+        return self._require_model().render_chat([_as_dict(m) for m in messages], tools=tools)
+
+    @property
+    def chat_template(self) -> str | None:
+        """The model's own chat template (Jinja source), None when it has none (ChatML is used then)."""
+        model = self._require_model()
+        return model.chat_template_source if model.has_chat_template else None
 
     def stats(self) -> EngineStats:
         c = self._steps.counters
@@ -226,8 +238,14 @@ class Engine(LeasingEngine):
         return EngineStats(
             steps=c.steps, generated_tokens=c.generated_tokens, prefill_tokens=c.prefill_tokens,
             cached_tokens=c.cached_tokens, shared_tokens=c.shared_tokens, step_s=c.step_s, decode_s=c.decode_s,
-            sample_s=c.sample_s, queue_depth=self.pool.waiting, sequences=rows,
+            sample_s=c.sample_s, sampler_s=c.sampler_s, idle_s=c.idle_s, queue_depth=self.pool.waiting, sequences=rows,
+            threads=self._steps.threads.stats() if self._steps.threads is not None else None,
         )
+
+    @property
+    def owner_thread_id(self) -> int | None:
+        """The OS id of the owner thread (the one that runs llama.cpp), for per-thread CPU accounting."""
+        return self._steps.thread_id
 
     async def close(self) -> None:
         if self._closed:
@@ -293,5 +311,5 @@ class Engine(LeasingEngine):
         return self._model
 
 
-def _as_dict(message: ChatMessage | dict[str, str]) -> dict[str, str]:
+def _as_dict(message: ChatMessage | dict[str, Any]) -> dict[str, Any]:
     return message.model_dump() if isinstance(message, ChatMessage) else dict(message)

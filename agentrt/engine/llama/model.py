@@ -8,6 +8,7 @@ on a 2-core CPU, 26 instead of 44 tokens/s). Everything here is a thin, typed wr
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,11 +19,18 @@ import llama_cpp
 import numpy as np
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from agentrt.engine.config import EngineConfig, gpu_layers_for
 from agentrt.engine.llama.batch import Batch
-from agentrt.engine.config import EngineConfig
+from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
 
 _FLASH_ATTN = {None: -1, False: 0, True: 1}  # llama_flash_attn_type: AUTO, DISABLED, ENABLED
+
+
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, separators: Any = None,
+            sort_keys: bool = False) -> str:
+    """transformers' `tojson` filter, which chat templates are written for (plain JSON, not HTML-escaped)."""
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
 
 def _quiet_llama_logs() -> None:
@@ -31,6 +39,11 @@ def _quiet_llama_logs() -> None:
     logger = logging.getLogger("llama-cpp-python")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.ERROR)
+
+
+def supports_gpu_offload() -> bool:
+    """Whether this llama.cpp build has a GPU backend (what ``gpu_layers: auto`` follows)."""
+    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 class LlamaModel:
@@ -43,7 +56,8 @@ class LlamaModel:
         self.config = config
 
         mparams = llama_cpp.llama_model_default_params()
-        mparams.n_gpu_layers = 999 if config.gpu_layers < 0 else config.gpu_layers
+        gpu_layers = gpu_layers_for(config.gpu_layers, gpu_offload=supports_gpu_offload())
+        mparams.n_gpu_layers = 999 if gpu_layers < 0 else gpu_layers
         self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
         if not self.model:
             raise ModelFormatError(f"model file {str(path)!r}: llama.cpp could not load it (see its log with -v)")
@@ -53,8 +67,9 @@ class LlamaModel:
         cparams.n_batch = config.n_batch
         cparams.n_ubatch = config.n_batch
         cparams.n_seq_max = config.sequences
-        cparams.n_threads = config.threads
-        cparams.n_threads_batch = config.threads
+        self.threads = initial_threads(config.threads)  # `auto` changes it at run time (ThreadGovernor)
+        cparams.n_threads = self.threads
+        cparams.n_threads_batch = self.threads
         cparams.kv_unified = config.kv_unified
         cparams.flash_attn_type = _FLASH_ATTN[config.flash_attn]
         # A full-size sliding-window cache keeps every position, so a follow-up turn can always reuse its prefix
@@ -92,6 +107,7 @@ class LlamaModel:
 
     def _load_chat_template(self) -> jinja2.Template | None:
         source = llama_cpp.llama_model_chat_template(self.model, None)
+        self.chat_template_source: str | None = None
         if not source:
             return None
         env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, loader=jinja2.BaseLoader())
@@ -100,8 +116,12 @@ class LlamaModel:
             raise jinja2.TemplateError(message)
 
         env.globals["raise_exception"] = raise_exception
+        # Jinja's own `tojson` escapes <, > and & for HTML: a model would see its tool schemas in a form it was not
+        # trained on.
+        env.filters["tojson"] = _tojson
+        self.chat_template_source = source.decode("utf-8")
         try:
-            return env.from_string(source.decode("utf-8"))
+            return env.from_string(self.chat_template_source)
         except jinja2.TemplateError:
             return None  # fall back to ChatML below; a broken template should not block the model
 
@@ -142,14 +162,24 @@ class LlamaModel:
             self._eog[token] = cached
         return cached
 
-    def render_chat(self, messages: Sequence[dict[str, str]], *, add_generation_prompt: bool = True) -> str:
-        """The prompt text for a conversation, using the model's own chat template (ChatML if it has none)."""
+    def render_chat(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        add_generation_prompt: bool = True,
+        tools: Sequence[dict[str, Any]] | None = None,
+    ) -> str:
+        """The prompt text for a conversation, using the model's own chat template (ChatML if it has none).
+
+        ``tools`` (OpenAI-style function definitions) go to templates that have a tools section; others ignore it.
+        """
         if self._chat_template is None:
             text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
             return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
         try:
             return self._chat_template.render(
                 messages=list(messages),
+                tools=list(tools) if tools else None,
                 add_generation_prompt=add_generation_prompt,
                 bos_token=self._token_text(self.bos),
                 eos_token=self._token_text(llama_cpp.llama_vocab_eos(self.vocab)),
@@ -169,6 +199,11 @@ class LlamaModel:
         ret = int(llama_cpp.llama_decode(self.ctx, self.batch.struct))
         llama_cpp.llama_synchronize(self.ctx)  # so the time measured around this call is the real decode time
         return ret
+
+    def set_threads(self, n: int) -> None:
+        """The compute threads of the next decodes (single-token and batched alike); between decodes only."""
+        llama_cpp.llama_set_n_threads(self.ctx, n, n)
+        self.threads = n
 
     def logits(self, n_outputs: int) -> np.ndarray:
         """The logits of the last decode: one row per token that asked for them, in batch order (a view)."""

@@ -27,11 +27,13 @@ from typing import Any
 import numpy as np
 
 from agentrt.engine.config import EngineConfig
+from agentrt.engine.llama.grammar_cache import GrammarCache, schema_to_gbnf
 from agentrt.engine.llama.model import LlamaModel
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
 from agentrt.engine.text_stream import TextStream
 from agentrt.engine.text_events import TextEvents
+from agentrt.engine.llama.thread_governor import ThreadGovernor
 from agentrt.errors import ContextOverflowError, EngineClosedError, EngineError
 from agentrt.events import TEXT_EVENT, TOKEN_EVENT, EventBus
 
@@ -77,6 +79,10 @@ class Job:
     text_events: TextEvents | None = None  # only while somebody reads `request.text`
     generated: int = 0
     pending_token: int | None = None  # sampled, not yet in the KV cache: decoded in the next step
+    # Another job, admitted earlier and still prefilling, whose prompt starts like this one: this job's prefill
+    # waits until that one has prefilled the common prefix, then copies it (see `_follow`).
+    leader: Job | None = None
+    leader_prefix: int = 0
     admitted_at: float = 0.0
     first_token_at: float = 0.0
 
@@ -131,7 +137,9 @@ class StepCounters:
     shared_tokens: int = 0
     step_s: float = 0.0
     decode_s: float = 0.0
-    sample_s: float = 0.0
+    sample_s: float = 0.0  # token picking and delivery, after llama_decode
+    sampler_s: float = 0.0  # of which llama.cpp sampler chains (grammars, temperature sampling)
+    idle_s: float = 0.0  # waiting for work with no request running
 
 
 class StepLoop:
@@ -153,14 +161,20 @@ class StepLoop:
         self.jobs: dict[int, Job] = {}
         self.counters = StepCounters()
         self.model: LlamaModel | None = None
+        self.threads: ThreadGovernor | None = None
         self.ready: asyncio.Future[LlamaModel] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()
         self._outbox: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self._step_sampler_s = 0.0
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="agentrt-engine", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def thread_id(self) -> int | None:
+        return self._thread.native_id
 
     # --- thread body ----------------------------------------------------------------------------------------
 
@@ -168,7 +182,11 @@ class StepLoop:
         started = time.perf_counter()
         try:
             self.model = LlamaModel(self.model_path, self.config)
+            self.grammars = GrammarCache(self.model.grammar_sampler)
+            self.threads = ThreadGovernor(self.model, self.config.threads, self.events)
         except BaseException as exc:  # deliver load failures to the awaiting Engine.start
+            if self.model is not None:
+                self.model.close()
             self.loop.call_soon_threadsafe(_set_exception, self.ready, exc)
             self.loop.call_soon_threadsafe(_set_result, self.finished, None)
             return
@@ -186,7 +204,9 @@ class StepLoop:
         finally:
             self._fail_all(EngineClosedError("the engine was closed while this request was running"))
             self._flush()
+            self.grammars.close()
             self.model.close()
+            self.threads.close()
             self.events.emit(
                 "engine.closed", steps=self.counters.steps, generated_tokens=self.counters.generated_tokens
             )
@@ -195,7 +215,12 @@ class StepLoop:
     def _take_commands(self, *, block: bool) -> None:
         while True:
             try:
-                command = self.commands.get(block=block)
+                if block:
+                    waiting = time.perf_counter()
+                    command = self.commands.get()
+                    self.counters.idle_s += time.perf_counter() - waiting
+                else:
+                    command = self.commands.get_nowait()
             except queue.Empty:
                 return
             block = False
@@ -245,6 +270,7 @@ class StepLoop:
             return
         job.n_cached = reuse
         job.prefill_pos = reuse
+        self._find_leader(job, reuse, limit)
         job.text = TextStream(job.request.stop)
         job.admitted_at = time.perf_counter()
         if self.events.wants(TEXT_EVENT):
@@ -263,6 +289,36 @@ class StepLoop:
             shared_tokens=job.n_shared,
         )
         self._seq_state(slot)
+
+    def _find_leader(self, job: Job, reuse: int, limit: int) -> None:
+        """Requests that start together (a wave of agents with one system prompt) find no sequence holding their
+        common prefix yet, and would each prefill it. Let the later ones follow the earliest that shares the
+        longest prefix: they wait for it to get past the prefix, then copy it."""
+        best, best_len = None, reuse + MIN_SHARED_PREFIX - 1
+        for other in self.jobs.values():
+            if other.prefill_pos < len(other.prompt) and other.leader is None:
+                n = _common_prefix(other.prompt, job.prompt, limit)
+                if n > best_len:
+                    best, best_len = other, n
+        if best is not None:
+            job.leader, job.leader_prefix = best, best_len
+
+    def _follow(self, job: Job) -> bool:
+        """Whether a follower may prefill now: once its leader has prefilled the common prefix (copied here), or
+        has left (whatever it prefilled stays in its sequence for the usual prefix sharing next time)."""
+        leader = job.leader
+        assert leader is not None
+        if leader.id in self.jobs and len(self.slots[leader.seq].kv) < job.leader_prefix:
+            return False
+        slot, donor = self.slots[job.seq], self.slots[leader.seq]
+        n = min(job.leader_prefix, _common_prefix(donor.kv, job.prompt, len(job.prompt) - 1))
+        if n >= job.prefill_pos + MIN_SHARED_PREFIX:
+            self._copy_prefix(donor, slot, n)
+            job.n_shared += n - job.prefill_pos
+            self.counters.shared_tokens += n - job.prefill_pos
+            job.n_cached = job.prefill_pos = n
+        job.leader = None
+        return True
 
     def _best_donor(self, job: Job, limit: int) -> tuple[SeqSlot | None, int]:
         best: SeqSlot | None = None
@@ -302,7 +358,7 @@ class StepLoop:
             return None
         parts = []
         if gbnf is not None:
-            parts.append(model.grammar_sampler(gbnf))
+            parts.append(self.grammars.sampler(gbnf))
         if s.repeat_penalty != 1.0:
             parts.append(
                 llama_cpp.llama_sampler_init_penalties(model.n_vocab, s.repeat_last_n, s.repeat_penalty, 0.0, 0.0)
@@ -331,7 +387,8 @@ class StepLoop:
             return
         t1 = time.perf_counter()
         ret = model.decode()
-        if ret == 1 and chunks:
+        retried = ret == 1 and bool(chunks)
+        if retried:
             # No KV slot for the prompt chunks: run this step with the decoders alone; prefill resumes next step.
             decoding, chunks, outputs = self._fill_batch(with_prefill=False)
             ret = model.decode() if outputs else 0
@@ -339,6 +396,9 @@ class StepLoop:
         if ret != 0:
             self._decode_failed(ret, decoding, chunks)
             return
+        threads = model.threads
+        if not retried:  # the thread count judges single decodes only
+            self._observe_threads(decoding, chunks, t2 - t1)
 
         for job in decoding:
             self.slots[job.seq].kv.append(job.pending_token)  # type: ignore[arg-type]
@@ -349,6 +409,7 @@ class StepLoop:
             job.prefill_pos += n
             n_prefill += n
 
+        self._step_sampler_s = 0.0
         if outputs:
             self._pick_tokens(outputs)
         t3 = time.perf_counter()
@@ -359,6 +420,7 @@ class StepLoop:
         c.step_s += t3 - t0
         c.decode_s += t2 - t1
         c.sample_s += t3 - t2
+        c.sampler_s += self._step_sampler_s
         self.events.emit(
             "engine.step",
             step=c.steps,
@@ -369,9 +431,17 @@ class StepLoop:
             step_ms=(t3 - t0) * 1e3,
             decode_ms=(t2 - t1) * 1e3,
             sample_ms=(t3 - t2) * 1e3,
+            sampler_ms=self._step_sampler_s * 1e3,
             queue_depth=self.queue_depth(),
             active=len(self.jobs),
+            threads=threads,
         )
+
+    def _observe_threads(self, decoding: list[Job], chunks: list[tuple[Job, int]], seconds: float) -> None:
+        """Tell the thread governor what this decode computed (before the KV mirrors grow) and took."""
+        kv = sum(len(self.slots[job.seq].kv) for job in decoding)
+        kv += sum((job.prefill_pos + n // 2) * n for job, n in chunks)
+        self.threads.after_decode(len(decoding), sum(n for _, n in chunks), kv, seconds)  # type: ignore[union-attr]
 
     def _fill_batch(self, *, with_prefill: bool) -> tuple[list[Job], list[tuple[Job, int]], list[tuple[Job, int]]]:
         """Decode tokens first, then prompt chunks. Returns (decoding jobs, (job, n) chunks, (job, batch idx))."""
@@ -386,7 +456,7 @@ class StepLoop:
                 idx = batch.add(job.pending_token, len(self.slots[job.seq].kv), job.seq, logits=True)
                 decoding.append(job)
                 outputs.append((job, idx))
-            elif job.prefill_pos < len(job.prompt):
+            elif job.prefill_pos < len(job.prompt) and (job.leader is None or self._follow(job)):
                 prefilling.append(job)
         if with_prefill and prefilling:
             prefilling.sort(key=lambda j: (-j.priority, j.id))
@@ -419,11 +489,14 @@ class StepLoop:
         for row, (job, batch_index) in enumerate(outputs):
             if job.sampler is None:
                 token = picks[row]
-            elif job.greedy_grammar and model.grammar_allows(job.sampler, picks[row]):
-                token = picks[row]
-                model.accept(job.sampler, token)
             else:
-                token = model.sample(job.sampler, batch_index)
+                started = time.perf_counter()
+                if job.greedy_grammar and model.grammar_allows(job.sampler, picks[row]):
+                    token = picks[row]
+                    model.accept(job.sampler, token)
+                else:
+                    token = model.sample(job.sampler, batch_index)
+                self._step_sampler_s += time.perf_counter() - started
             self._on_token(job, token, now)
 
     def _on_token(self, job: Job, token: int, now: float) -> None:
@@ -599,16 +672,3 @@ def _common_prefix(a: list[int], b: list[int], limit: int) -> int:
     mismatch = np.flatnonzero(arr_a != arr_b)
     return int(mismatch[0]) if mismatch.size else n
 
-
-def schema_to_gbnf(schema: dict[str, Any]) -> str:
-    """A JSON schema → llama.cpp GBNF, with llama-cpp-python's converter (the one llama.cpp ships, ported)."""
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
-    try:
-        return json_schema_to_gbnf(json.dumps(schema))
-    except Exception as exc:
-        from agentrt.errors import GrammarError
-
-        raise GrammarError(f"JSON schema cannot be turned into a grammar: {exc}") from exc

@@ -31,8 +31,11 @@ COMPLETIONS_PATH = "/v1/completions"
 
 ResolvedKind = Literal["llama.cpp", "llama-cpp-python", "vllm", "openai"]
 
-# `owned_by` of GET /v1/models, as each server fills it in.
-_OWNED_BY: dict[str, ResolvedKind] = {"llamacpp": "llama.cpp", "me": "llama-cpp-python", "vllm": "vllm"}
+# `owned_by` of GET /v1/models, as each server fills it in. `agentrt serve` takes llama.cpp's extensions
+# (grammar, ignore_eos, a schema in response_format json_object, top_k, min_p, repeat_penalty): the same dialect.
+_OWNED_BY: dict[str, ResolvedKind] = {
+    "llamacpp": "llama.cpp", "me": "llama-cpp-python", "vllm": "vllm", "agentrt": "llama.cpp",
+}
 
 
 def detect_kind(models_body: dict[str, Any]) -> ResolvedKind:

@@ -1,0 +1,40 @@
+"""``--threads`` and ``--gpu-layers``: the two machine settings every command that loads a model takes."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from agentrt.engine.config import GPU_LAYERS_ENV, THREADS_ENV, parse_gpu_layers, parse_threads
+
+
+def _arg_type(parse: Callable[..., Any], flag: str) -> Callable[[str], Any]:
+    def convert(text: str) -> Any:
+        try:
+            return parse(text, where=flag)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = flag.lstrip("-")  # argparse names the type in its error message
+    return convert
+
+
+def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) -> None:
+    """Adds ``--threads`` and ``--gpu-layers`` (both default None: the graph, then the environment, decide)."""
+    from_graph = "the graph's model.{}, else " if graph else ""
+    parser.add_argument(
+        "--threads", type=_arg_type(parse_threads, "--threads"), default=None, metavar="N|auto",
+        help="compute threads: auto follows the free cores at run time, a number fixes it "
+        f"(default: {from_graph.format('threads')}${THREADS_ENV}, else auto)",
+    )
+    parser.add_argument(
+        "--gpu-layers", type=_arg_type(parse_gpu_layers, "--gpu-layers"), default=None, metavar="N|auto",
+        help=f"layers offloaded to a GPU: -1 all, 0 none, auto all when llama.cpp has a GPU backend "
+        f"(default: {from_graph.format('gpu_layers')}${GPU_LAYERS_ENV}, else auto)",
+    )
+
+
+def machine_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The machine settings given on the command line, for `EngineConfig` / `Engine.start` keyword overrides."""
+    return {k: v for k in ("threads", "gpu_layers") if (v := getattr(args, k, None)) is not None}

@@ -1,0 +1,108 @@
+"""``threads`` and ``gpu_layers``: auto or a number, from the graph YAML, the command line or the environment."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from agentrt.engine import Engine, EngineConfig
+from agentrt.engine.config import parse_gpu_layers
+from agentrt.engine.cpu_cores import UsableCores, cgroup_cpu_quota
+from agentrt.engine.machine_options import add_machine_options, machine_overrides
+from agentrt.errors import ConfigError, GraphSpecError
+from agentrt.events import EventBus
+from agentrt.graph import Graph
+
+GRAPH = """\
+model: {{model: smollm2, sequences: 2, n_ctx: 256{extra}}}
+agents:
+  up: {{class: graph_test_agents.UpperAgent}}
+nodes:
+  a: {{agent: up, input: hi}}
+"""
+
+
+def test_defaults_are_auto_and_the_environment_sets_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENTRT_THREADS", raising=False)
+    monkeypatch.delenv("AGENTRT_GPU_LAYERS", raising=False)
+    assert (EngineConfig().threads, EngineConfig().gpu_layers) == ("auto", "auto")
+    monkeypatch.setenv("AGENTRT_THREADS", "3")
+    monkeypatch.setenv("AGENTRT_GPU_LAYERS", "-1")
+    assert (EngineConfig().threads, EngineConfig().gpu_layers) == (3, -1)
+    assert EngineConfig(threads="auto").threads == "auto"  # anything explicit wins over the environment
+    monkeypatch.setenv("AGENTRT_THREADS", "many")
+    with pytest.raises(ConfigError, match="AGENTRT_THREADS='many'"):
+        EngineConfig()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("auto", "auto"), ("-1", -1), (0, 0), ("12", 12)])
+def test_gpu_layers_values(value: object, expected: object) -> None:
+    assert parse_gpu_layers(value) == expected
+
+
+def test_bad_values_name_the_setting() -> None:
+    with pytest.raises(ValueError, match="threads=0"):
+        EngineConfig(threads=0)
+    with pytest.raises(ValueError, match="gpu_layers=-2"):
+        EngineConfig(gpu_layers=-2)
+
+
+def test_graph_yaml_and_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENTRT_THREADS", raising=False)
+    path = tmp_path / "g.yaml"
+    path.write_text(GRAPH.format(extra=", threads: 1, gpu_layers: 0"))
+    spec = Graph.from_yaml(path, check_classes=False).spec
+    assert spec.model.engine_overrides() == {"model": "smollm2", "sequences": 2, "n_ctx": 256, "threads": 1,
+                                             "gpu_layers": 0}
+    assert spec.with_model_overrides(threads="auto").model.threads == "auto"
+    path.write_text(GRAPH.format(extra=""))
+    assert "threads" not in Graph.from_yaml(path, check_classes=False).spec.model.engine_overrides()  # unset: environment, then auto
+    path.write_text(GRAPH.format(extra=", threads: none"))
+    with pytest.raises(GraphSpecError, match=r"g\.yaml:1: model\.threads: .*expected 'auto' or a whole number"):
+        Graph.from_yaml(path, check_classes=False)
+
+    parser = argparse.ArgumentParser()
+    add_machine_options(parser)
+    assert machine_overrides(parser.parse_args([])) == {}
+    assert machine_overrides(parser.parse_args(["--threads", "auto", "--gpu-layers", "-1"])) == {
+        "threads": "auto", "gpu_layers": -1}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--threads", "0"])
+
+
+def test_usable_cores_respect_quota_and_smt() -> None:
+    assert UsableCores(cpus=(0, 1, 2, 3), quota_cores=None, physical=2).threads == 4
+    assert UsableCores(cpus=(0, 1, 2, 3), quota_cores=None, physical=2).start_threads == 2
+    assert UsableCores(cpus=tuple(range(64)), quota_cores=2.5, physical=32).threads == 2
+    assert UsableCores(cpus=(0, 1), quota_cores=0.5, physical=2).threads == 1
+
+
+def test_cgroup_quota_v1_and_v2(tmp_path: Path) -> None:
+    proc = tmp_path / "cgroup"
+    (tmp_path / "cpu" / "job").mkdir(parents=True)
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    (tmp_path / "cpu" / "job" / "cpu.cfs_quota_us").write_text("150000\n")
+    (tmp_path / "cpu" / "job" / "cpu.cfs_period_us").write_text("100000\n")
+    proc.write_text("4:memory:/job\n1:cpu:/job\n")
+    assert cgroup_cpu_quota(tmp_path, proc) == 1.5
+    proc.write_text("0::/\n")
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cgroup_cpu_quota(tmp_path, proc) is None
+    (tmp_path / "cpu.max").write_text("300000 100000\n")
+    assert cgroup_cpu_quota(tmp_path, proc) == 3.0
+
+
+async def test_engine_reports_its_threads_and_a_fixed_count_never_moves() -> None:
+    events = EventBus(forward_to_logging=False)
+    seen: list[dict] = []
+    events.subscribe(seen.append, kinds={"engine.threads", "engine.step"})
+    async with await Engine.start(model="smollm2", sequences=2, n_ctx=256, threads=1, events=events) as engine:
+        await engine.complete("One, two,", max_tokens=8, ignore_eos=True)
+        stats = engine.stats().threads
+    assert stats is not None and (stats.mode, stats.threads, stats.max_threads, stats.probes) == ("fixed", 1, 1, 0)
+    start = [e for e in seen if e["event"] == "engine.threads"]
+    assert [e["action"] for e in start] == ["start"] and start[0]["threads"] == 1
+    assert {e["threads"] for e in seen if e["event"] == "engine.step"} == {1}

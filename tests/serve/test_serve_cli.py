@@ -1,0 +1,19 @@
+"""`agentrt serve` refuses bad flags before loading anything, naming the flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentrt.cli import main
+
+
+def test_bad_flags_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--sequences", "0", "--max-queue", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--sequences 0: Input should be greater than or equal to 1" in err
+    assert "--max-queue -1" in err
+
+
+def test_a_missing_model_is_named(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    assert main(["serve", "--model", str(tmp_path / "nope.gguf"), "--port", "0"]) == 2
+    assert "nope.gguf" in capsys.readouterr().err
