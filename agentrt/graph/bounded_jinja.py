@@ -406,11 +406,19 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
 
 class _BoundingTransformer(NodeTransformer):
-    """Routes every for-loop's iterable through ``ITERATE_FILTER`` and every ``~`` through ``CONCAT_FILTER``."""
+    """Routes every for-loop's iterable (and what a recursive loop's ``loop(...)`` iterates) through
+    ``ITERATE_FILTER``, and every ``~`` through ``CONCAT_FILTER``."""
 
     def visit_For(self, node: jnodes.For) -> jnodes.For:
         node = self.generic_visit(node)
         node.iter = jnodes.Filter(node.iter, ITERATE_FILTER, [], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Call(self, node: jnodes.Call) -> jnodes.Call:
+        # `loop(items)` in a recursive for-loop iterates `items` in Jinja's own code: charge those items too
+        node = self.generic_visit(node)
+        if isinstance(node.node, jnodes.Name) and node.node.name == "loop":
+            node.args = [jnodes.Filter(arg, ITERATE_FILTER, [], [], None, None, lineno=node.lineno) for arg in node.args]
         return node
 
     def visit_Concat(self, node: jnodes.Concat) -> jnodes.Filter:
