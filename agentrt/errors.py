@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class AgentrtError(Exception):
     """Base of every error agentrt raises on purpose."""
@@ -52,6 +54,10 @@ class GraphSpecError(AgentrtError, ValueError):
     """A graph definition is invalid. The message names the file, line and field."""
 
 
+class TemplateLimitError(AgentrtError):
+    """A template render went past a limit (steps, size, time): an error for that node, never a hang."""
+
+
 class GraphRunError(AgentrtError):
     """A graph run could not proceed (e.g. a corrupt run directory)."""
 
@@ -78,14 +84,30 @@ class SchemaViolationError(OutputParseError):
         self.text = text
 
 
-def describe_validation_error(exc: Exception, where: str) -> str:
-    """A pydantic ValidationError as one line per problem: ``where: field.path: message (got value)``."""
+def describe_validation_error(
+    exc: Exception, where: str | Callable[[tuple[str | int, ...]], str] = "", *, separator: str = "; "
+) -> str:
+    """A pydantic ValidationError as text, one ``place: field.path: message (got value)`` per problem.
+
+    ``where`` is a prefix (``"engine config"``; empty for none), or a function from a field path to its place,
+    e.g. a graph's `SourceMap.where`, which gives ``file:line: field.path``. Every ValidationError agentrt shows
+    goes through here, so they all read alike: an unknown field says so, a bad value is shown (shortened).
+    """
     errors = getattr(exc, "errors", None)
-    if errors is None:
-        return f"{where}: {exc}"
+    if not callable(errors):
+        return f"{where}: {exc}" if isinstance(where, str) and where else str(exc)
     parts = []
     for err in errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(value)"
-        value = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-        parts.append(f"{where}: {loc}: {err['msg']}{value}")
-    return "; ".join(parts)
+        # pydantic names its validator functions in the location ("function-after[...]"): not a field
+        path = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        value = err.get("input")
+        if err["type"] not in ("missing", "extra_forbidden") and isinstance(value, (str, int, float, bool)):
+            shown = repr(value)
+            message += f" (got {shown[:60] + '...' if len(shown) > 63 else shown})"
+        if callable(where):
+            parts.append(f"{where(path)}: {message}")
+        else:
+            field = ".".join(str(p) for p in path) or "(value)"
+            parts.append(f"{where}: {field}: {message}" if where else f"{field}: {message}")
+    return separator.join(parts)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.sampling import Sampling
-from agentrt.errors import ConfigError, OutputParseError
+from agentrt.errors import ConfigError, OutputParseError, describe_validation_error
 from agentrt.events import EventBus
 from agentrt.graph.contract import AgentResult, AgentSpec, NodeContext
 
@@ -55,7 +55,7 @@ class Agent:
         try:
             self.options = self.Options.model_validate(spec.options)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            problems = describe_validation_error(exc)
             raise ConfigError(f"agent {spec.name!r} ({type(self).__name__}): bad options: {problems}") from exc
         known = registry if registry is not None else self.tool_registry()
         unknown = [name for name in spec.tools if name not in known]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from agentrt.engine.protocol import SequenceHandle
 from agentrt.engine.request import ChatMessage, GenerationResult
 from agentrt.engine.sampling import Sampling
-from agentrt.errors import OutputParseError
+from agentrt.errors import OutputParseError, describe_validation_error
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -146,5 +146,4 @@ def parse_reply(text: str, model: type[ModelT], *, where: str, truncated: bool =
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())
-        raise OutputParseError(f"{place}: reply does not fit the schema: {problems}") from exc
+        raise OutputParseError(f"{place}: reply does not fit the schema: {describe_validation_error(exc)}") from exc

@@ -10,7 +10,6 @@ it; ``max_steps`` bounds it, and a result tells which of the two happened (``sta
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

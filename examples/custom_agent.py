@@ -5,7 +5,8 @@ then, in a second turn on the same sequence (the first turn stays in the KV cach
 
     .venv/bin/python examples/custom_agent.py [topic]
 
-The same class can be named in graph YAML: ``class: examples.custom_agent.Describer`` (run from the repo root).
+The same class can be named in graph YAML: ``class: examples.custom_agent.Describer``, with
+``imports: [examples.custom_agent]`` in the graph (run from the repo root).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ error that is not valid text or not bounded, or a call that does not return. The
 run in CI with a fixed seed and fewer inputs (tests/agents/test_tool_fuzz.py); this command runs them longer.
 
 Targets are named by module path (``module:function``, like a graph's ``class:``), so this file does not
-import the packages it fuzzes. Each target is ``async def run(inputs: int, seed: int) -> FuzzReport``.
+import the packages it fuzzes. Each target is ``async def run(inputs: int, seed: int)`` returning a report with
+``summary()`` and ``crashes``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 TARGETS = {
     "tools": "agentrt.bench.fuzz_tools:run",  # the built-in tools' arguments and a hostile workspace
+    "graphs": "agentrt.bench.fuzz_loader:run",  # graph files: mutated example graphs, bombs, encodings, templates
 }
 SHOWN_CRASHES = 10
 

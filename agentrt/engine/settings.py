@@ -23,7 +23,7 @@ from agentrt.engine.config import (
     parse_threads,
 )
 from agentrt.engine.remote.config import EndpointConfig, RemoteEngineConfig
-from agentrt.errors import ConfigError
+from agentrt.errors import ConfigError, describe_validation_error
 
 EngineSettings = EngineConfig | RemoteEngineConfig
 
@@ -80,8 +80,7 @@ def remote_config(endpoints: Sequence[str | EndpointConfig], *, concurrency: int
             concurrency=concurrency,
         )
     except ValidationError as exc:
-        details = "; ".join(err["msg"] for err in exc.errors())
-        raise ConfigError(f"{where}: {details}") from exc
+        raise ConfigError(describe_validation_error(exc, where)) from exc
 
 
 def settings_for(

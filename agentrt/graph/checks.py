@@ -1,23 +1,29 @@
 """Everything checked about a graph beyond its schema, all reported at once as ``file:line: field: message``.
 
-Unknown agents, classes and tools; template errors; references to inputs or nodes that do not exist; needs
-on unknown nodes; cycles (printed as ``a -> b -> a``). The result, a `CompiledGraph`, holds the parsed
-templates, the resolved agent classes and the networkx DAG the scheduler runs.
+Unknown agents, classes and tools; agent options the class rejects; template errors; references to inputs or
+nodes that do not exist; needs on unknown nodes; cycles (printed as ``a -> b -> a``). The result, a
+`CompiledGraph`, holds the parsed templates, the resolved agent classes and the networkx DAG the scheduler runs.
+
+Agent classes are imported by path, and importing a module runs its top-level code, so a graph only imports
+from modules that were named for the purpose: the ``agents`` package, the graph's own ``imports:`` list, and
+whatever the caller allows (``--allow-module``, ``allow_modules=``). Any other class path is refused before
+anything is imported.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+from pydantic import BaseModel, ValidationError
 
-from agentrt.errors import GraphSpecError
+from agentrt.errors import GraphSpecError, describe_validation_error
 from agentrt.graph.dag import bad_needs, build_dag, find_cycle, format_cycle
-from agentrt.graph.spec import GraphSpec, NodeSpec
+from agentrt.graph.spec import MODULE_NAME, GraphSpec, NodeSpec
 from agentrt.graph.template import Template, TemplateCompiler, TemplateError
 
 
@@ -39,13 +45,46 @@ class CompiledGraph:
     dag: nx.DiGraph
 
 
-def resolve_class(path: str) -> type:
-    """``package.module.Class`` or ``package.module:Class`` → the class. Raises ImportError naming the path."""
+AGENT_PACKAGE = "agents"  # agentrt's own agent classes: always allowed
+
+
+class ClassRefused(ImportError):
+    """A class path whose module may not be imported (it was not named for the purpose)."""
+
+
+def split_class_path(path: str) -> tuple[str, str]:
+    """``package.module.Class`` or ``package.module:Class`` → (module, attribute path)."""
     module_name, sep, attr = path.partition(":")
     if not sep:
         module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
+    if not module_name or not attr or not MODULE_NAME.match(module_name) or not MODULE_NAME.match(attr):
         raise ImportError(f"{path!r} is not a class path like package.module.Class")
+    return module_name, attr
+
+
+def class_module(path: str) -> str | None:
+    """The module a class path names, or None when it is not a class path."""
+    try:
+        return split_class_path(path)[0]
+    except ImportError:
+        return None
+
+
+def module_allowed(module: str, allowed: Collection[str]) -> bool:
+    """``module`` is ``agents``, one of ``allowed``, or a submodule of one of them."""
+    return any(module == name or module.startswith(name + ".") for name in (AGENT_PACKAGE, *allowed))
+
+
+def resolve_class(path: str, allowed_modules: Collection[str] = ()) -> type:
+    """``package.module.Class`` or ``package.module:Class`` → the class. Raises ImportError naming the path;
+    `ClassRefused`, before importing anything, when the module is neither ``agents`` nor in ``allowed_modules``."""
+    module_name, attr = split_class_path(path)
+    if not module_allowed(module_name, allowed_modules):
+        raise ClassRefused(
+            f"module {module_name!r} is not imported for class {path!r}: agent classes come from the "
+            f"{AGENT_PACKAGE!r} package or from modules the graph lists under `imports:` (or that "
+            "--allow-module names)"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -90,30 +129,36 @@ def compile_graph(
     *,
     agent_classes: Mapping[str, type] | None = None,
     check_classes: bool = True,
+    allow_modules: Collection[str] = (),
 ) -> CompiledGraph:
     """Check ``spec`` completely; raise one `GraphSpecError` listing every problem found.
 
-    ``agent_classes`` supplies classes directly (the Python builder); other agents are imported by path.
-    With ``check_classes=False`` class paths are not imported (``agentrt graph`` only draws the DAG).
+    ``agent_classes`` supplies classes directly (the Python builder); other agents are imported by path, from
+    ``agents``, the graph's ``imports:`` or ``allow_modules`` only. With ``check_classes=False`` class paths are
+    not imported (``agentrt graph`` only draws the DAG).
     """
     src = spec.source
     errors: list[str] = []
     compiler = TemplateCompiler()
     classes: dict[str, type] = dict(agent_classes or {})
+    allowed = (*spec.imports, *allow_modules)
 
     for name, agent in spec.agents.items():
         if name in classes or not check_classes:
             cls = classes.get(name)
         else:
             try:
-                cls = classes[name] = resolve_class(agent.class_path)
+                cls = classes[name] = resolve_class(agent.class_path, allowed)
             except ImportError as exc:
                 errors.append(src.error(("agents", name, "class"), str(exc)))
                 continue
-        if cls is not None:
-            _check_tools(cls, name, agent.tools, errors, src)
-        if cls is not None and (problem := agent_protocol_problem(cls)):
+        if cls is None:
+            continue
+        if problem := agent_protocol_problem(cls):
             errors.append(src.error(("agents", name, "class"), f"{agent.class_path!r} {problem}"))
+            continue
+        _check_tools(cls, name, agent.tools, errors, src)
+        _check_options(cls, name, agent.options, errors, src)
 
     if spec.default_agent is not None and spec.default_agent not in spec.agents:
         errors.append(src.error(("default_agent",), f"unknown agent {spec.default_agent!r}{_known(spec.agents)}"))
@@ -170,6 +215,19 @@ def _check_tools(cls: type, agent: str, tools: list[str], errors: list[str], src
         if tool not in available:
             known = ", ".join(sorted(available)) or "none"
             errors.append(src.error(("agents", agent, "tools", i), f"unknown tool {tool!r} (available: {known})"))
+
+
+def _check_options(cls: type, agent: str, options: dict[str, Any], errors: list[str], src: Any) -> None:
+    """Options the class declares as a pydantic model (``Options``, as `agents.Agent` does) are checked here, so
+    a typo is a load error with its line, not a failure when the node starts."""
+    model = getattr(cls, "Options", None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return
+    try:
+        model.model_validate(options)
+    except ValidationError as exc:
+        where = ("agents", agent, "options")
+        errors.append(describe_validation_error(exc, lambda path: src.where((*where, *path)), separator="\n"))
 
 
 def _compile(

@@ -60,7 +60,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     validate = subparsers.add_parser("validate", help="check a graph file (agents, classes, tools, references, cycles)")
     validate.add_argument("graphs", type=Path, nargs="+")
+    _allow_module_option(validate)
     validate.set_defaults(func=_validate)
+
+
+def _allow_module_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-module", action="append", default=[], metavar="MODULE", dest="allow_modules",
+        help="let agent classes come from MODULE (and its submodules) besides the agents package and the "
+        "graph's imports: list; importing a module runs its code (repeat for several)",
+    )
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +85,7 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
         "--engine-factory", default=None, metavar="MODULE:FUNCTION",
         help="build the engine with this function instead of the llama.cpp engine (tests)",
     )
+    _allow_module_option(parser)
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:
@@ -108,10 +118,12 @@ def _run(args: argparse.Namespace) -> Any:
     if args.ray is not None:
         if args.tui or args.engine_factory or args.remote:
             raise ConfigError("--ray runs the graph on a Ray actor's engine: drop --tui, --engine-factory, --remote")
+        if args.allow_modules:
+            raise ConfigError("--ray: list the modules under `imports:` in the graph instead of --allow-module")
         return _run_on_ray(args)
     launch = RunLaunch(
         graph=args.graph, inputs=parse_inputs(args.input), model=args.model, sequences=args.sequences,
-        run_dir=args.run_dir, remote=args.remote, **machine_overrides(args),
+        run_dir=args.run_dir, remote=args.remote, allow_modules=args.allow_modules, **machine_overrides(args),
     )
     return _start(launch, args)
 
@@ -119,7 +131,8 @@ def _run(args: argparse.Namespace) -> Any:
 def _resume(args: argparse.Namespace) -> Any:
     launch = RunLaunch(
         inputs=parse_inputs(args.input), model=args.model, sequences=args.sequences, run_dir=args.run_dir,
-        resume=True, force=args.force, remote=args.remote, **machine_overrides(args),
+        resume=True, force=args.force, remote=args.remote, allow_modules=args.allow_modules,
+        **machine_overrides(args),
     )
     return _start(launch, args)
 
@@ -228,7 +241,7 @@ def _validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.graphs:
         try:
-            graph = Graph.from_yaml(path)
+            graph = Graph.from_yaml(path, allow_modules=args.allow_modules)
         except GraphSpecError as exc:
             failed += 1
             print(str(exc), file=sys.stderr)

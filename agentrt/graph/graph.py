@@ -26,7 +26,7 @@ from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import GraphRunError
 from agentrt.events import Event, EventBus
-from agentrt.graph.checks import CompiledGraph, class_path_of, compile_graph
+from agentrt.graph.checks import CompiledGraph, class_module, class_path_of, compile_graph, module_allowed
 from agentrt.graph.dag import render_mermaid, render_text
 from agentrt.graph.entry import execute, new_run, read_run, resumed_run
 from agentrt.graph.handle import RunHandle
@@ -47,10 +47,15 @@ class Graph:
     # --- construction ------------------------------------------------------------------------------------
 
     @classmethod
-    def from_yaml(cls, path: str | Path, *, check_classes: bool = True) -> Graph:
-        """Load and check a graph file. Raises `GraphSpecError` with ``file:line: field: message`` lines."""
+    def from_yaml(
+        cls, path: str | Path, *, check_classes: bool = True, allow_modules: Sequence[str] = ()
+    ) -> Graph:
+        """Load and check a graph file. Raises `GraphSpecError` with ``file:line: field: message`` lines.
+
+        Agent classes are imported from ``agents``, the graph's ``imports:`` and ``allow_modules`` only."""
         spec = load_graph_spec(path)
-        return cls(compile_graph(spec, check_classes=check_classes), path=Path(path), definition=Path(path).read_bytes())
+        compiled = compile_graph(spec, check_classes=check_classes, allow_modules=allow_modules)
+        return cls(compiled, path=Path(path), definition=Path(path).read_bytes())
 
     @classmethod
     def from_spec(cls, spec: GraphSpec, *, agent_classes: dict[str, type] | None = None) -> Graph:
@@ -180,9 +185,11 @@ class Graph:
                 handle.detach()
 
     @classmethod
-    def from_run_dir(cls, rundir: RunDir, state: RunState) -> Graph:
+    def from_run_dir(cls, rundir: RunDir, state: RunState, *, allow_modules: Sequence[str] = ()) -> Graph:
         """The graph a run directory holds (its copy), with the model overrides its run was started with."""
-        return cls.from_yaml(rundir.graph_path).with_model_overrides(state.model, state.sequences)
+        graph = cls.from_yaml(rundir.graph_path, allow_modules=allow_modules)
+        return graph.with_model_overrides(state.model, state.sequences)
+
 
 def _coerce(name: str, value: Any, spec: InputSpec) -> Any:
     if not isinstance(value, str) or spec.type in ("string", "any"):
@@ -212,7 +219,9 @@ class GraphBuilder:
     """The same graph as a YAML file, in code. Every method returns the builder; `build()` checks it all."""
 
     def __init__(self, name: str = "") -> None:
-        self._data: dict[str, Any] = {"name": name, "agents": {}, "nodes": {}, "inputs": {}, "outputs": {}}
+        self._data: dict[str, Any] = {
+            "name": name, "imports": [], "agents": {}, "nodes": {}, "inputs": {}, "outputs": {}
+        }
         self._classes: dict[str, type] = {}
 
     def model(
@@ -240,11 +249,14 @@ class GraphBuilder:
 
     def agent(self, name: str, cls: type | str, **fields: Any) -> GraphBuilder:
         """An agent: ``cls`` is the class itself or its import path; ``fields`` as in YAML (role, tools...)."""
-        if isinstance(cls, str):
-            self._data["agents"][name] = {"class": cls, **fields}
-        else:
+        path = cls if isinstance(cls, str) else class_path_of(cls)
+        if not isinstance(cls, str):
             self._classes[name] = cls
-            self._data["agents"][name] = {"class": class_path_of(cls), **fields}
+        self._data["agents"][name] = {"class": path, **fields}
+        # Code that names a class names its module: the graph (and the run directory's copy of it) imports it.
+        module = class_module(path)
+        if module is not None and not module_allowed(module, self._data["imports"]):
+            self._data["imports"].append(module)
         return self
 
     def node(self, node_id: str, *, agent: str, input: str = "", **fields: Any) -> GraphBuilder:

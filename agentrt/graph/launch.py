@@ -56,6 +56,9 @@ class RunLaunch(BaseModel):
     remote: list[str] = Field(
         default_factory=list, description="OpenAI-compatible server URLs; overrides the graph's `engine.remote`"
     )
+    allow_modules: list[str] = Field(
+        default_factory=list, description="modules agent classes may come from besides `agents` and `imports:`"
+    )
 
 
 def default_engine_factory(remote: list[str]) -> EngineFactory:
@@ -105,13 +108,13 @@ def _prepare(launch: RunLaunch) -> PreparedRun:
     resume) with the launch's overrides applied."""
     if launch.resume:
         rundir, state = read_run(launch.run_dir)
-        graph = Graph.from_run_dir(rundir, state).with_model_overrides(
+        graph = Graph.from_run_dir(rundir, state, allow_modules=launch.allow_modules).with_model_overrides(
             launch.model, launch.sequences, launch.threads, launch.gpu_layers
         )
         return resumed_run(graph, rundir, state, {**state.inputs, **launch.inputs}, force=launch.force)
     if launch.graph is None:
         raise GraphRunError("a launch needs a graph file (or resume=True with a run_dir)")
-    graph = Graph.from_yaml(launch.graph).with_model_overrides(
+    graph = Graph.from_yaml(launch.graph, allow_modules=launch.allow_modules).with_model_overrides(
         launch.model, launch.sequences, launch.threads, launch.gpu_layers
     )
     return new_run(graph, launch.inputs, launch.run_dir)

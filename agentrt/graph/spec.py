@@ -8,6 +8,7 @@ The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
     engine: {remote: [http://10.0.0.5:8080]}   # optional: OpenAI-compatible servers instead of the local model
     max_concurrency: 8            # optional run-wide cap on running nodes (the pool bounds it anyway)
     default_agent: executor       # runs plan steps that name no agent (dynamic expansion)
+    imports: [mypkg.agents]       # modules agent classes may come from besides `agents` (see `class:` below)
     inputs:                       # the run's inputs: name -> {type, default, description} (or a list of names)
       task: {type: string, description: what to research}
     agents:
@@ -31,25 +32,47 @@ The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
     outputs:
       answer: nodes.research.output            # a reference, a template, or just a node id
 
-`load_graph_spec` parses the file and validates the schema, keeping each field's line so later checks
-(unknown agents, references, cycles: see `agentrt.graph.checks`) can name ``file:line: field``.
+`load_graph_spec` parses the file (within the limits of `agentrt.graph.limits`) and validates the schema, keeping
+each field's line so later checks (unknown agents, references, cycles: see `agentrt.graph.checks`) can name
+``file:line: field``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
 from agentrt.engine.settings import EnginePlacement, ModelSettings
-from agentrt.errors import GraphSpecError
+from agentrt.errors import GraphSpecError, describe_validation_error
 from agentrt.graph.contract import AgentSpec
 from agentrt.graph.ids import ID_PATTERN, ID_RULE
+from agentrt.graph.limits import MAX_GRAPH_NODES
 from agentrt.graph.yamlsource import SourceMap, load_yaml_with_lines, read_yaml_file
 from agentrt.retry import RetryPolicy
 
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _module_name(name: str) -> str:
+    if not MODULE_NAME.match(name):
+        raise ValueError(f"{name!r} is not a module name like package.module")
+    return name
+
+
+ModuleName = Annotated[str, AfterValidator(_module_name)]
 InputType = Literal["string", "integer", "number", "boolean", "list", "object", "any"]
 
 
@@ -115,6 +138,9 @@ class GraphSpec(BaseModel):
     engine: EnginePlacement = Field(default_factory=EnginePlacement)
     max_concurrency: int | None = Field(None, ge=1, description="most nodes running at once in this run")
     default_agent: str | None = None
+    imports: list[ModuleName] = Field(
+        default_factory=list, description="modules (and their submodules) agent classes may come from, besides agents"
+    )
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
     agents: dict[str, AgentSpec]
     nodes: dict[str, NodeSpec]
@@ -188,28 +214,23 @@ class GraphSpec(BaseModel):
         return copy
 
 
-def format_validation_error(exc: ValidationError, source: SourceMap) -> str:
-    """pydantic's errors as ``file:line: field.path: message`` lines."""
-    lines = []
-    for err in exc.errors():
-        path = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif err["type"] == "missing":
-            message = "field required"
-        lines.append(source.error(path, message))
-    return "\n".join(lines)
-
-
 def parse_graph_spec(data: Any, source: SourceMap) -> GraphSpec:
     if not isinstance(data, dict):
         raise GraphSpecError(source.error((), "a graph definition must be a mapping (agents:, nodes:, ...)"))
     try:
         spec = GraphSpec.model_validate(data)
     except ValidationError as exc:
-        raise GraphSpecError(format_validation_error(exc, source)) from None
+        raise GraphSpecError(describe_validation_error(exc, source.where, separator="\n")) from None
     return spec.with_source(source)
+
+
+def parse_graph_file_data(data: Any, source: SourceMap) -> GraphSpec:
+    """`parse_graph_spec` for data read from a file: a file declares at most ``MAX_GRAPH_NODES`` nodes."""
+    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if isinstance(nodes, dict) and len(nodes) > MAX_GRAPH_NODES:
+        raise GraphSpecError(source.error(("nodes",), f"{len(nodes)} nodes; a graph file holds at most "
+                                          f"{MAX_GRAPH_NODES} (the limit for a graph file)"))
+    return parse_graph_spec(data, source)
 
 
 def load_graph_spec(path: str | Path) -> GraphSpec:
@@ -218,9 +239,9 @@ def load_graph_spec(path: str | Path) -> GraphSpec:
     This checks the schema only; `Graph.from_yaml` also checks agents, classes, tools, references and cycles.
     """
     data, source = read_yaml_file(Path(path))
-    return parse_graph_spec(data, source)
+    return parse_graph_file_data(data, source)
 
 
 def load_graph_spec_text(text: str, source_name: str = "<string>") -> GraphSpec:
     data, source = load_yaml_with_lines(text, source_name)
-    return parse_graph_spec(data, source)
+    return parse_graph_file_data(data, source)

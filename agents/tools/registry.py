@@ -23,7 +23,7 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from agentrt.errors import ToolError
+from agentrt.errors import ToolError, describe_validation_error
 
 ToolFunction = Callable[..., Any | Awaitable[Any]]
 
@@ -94,10 +94,7 @@ class Tool:
         try:
             return self.args_model.model_validate(arguments)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(arguments)'}: {err['msg']}" for err in exc.errors()
-            )
-            raise ToolError(f"tool {self.name}: invalid arguments: {problems}") from exc
+            raise ToolError(f"tool {self.name}: invalid arguments: {describe_validation_error(exc)}") from exc
 
     async def invoke(self, arguments: Any, ctx: ToolContext) -> str:
         """Validate and call within ``timeout_s``. The result is valid, capped text (an observation); every

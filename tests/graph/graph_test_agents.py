@@ -129,11 +129,13 @@ class OutcomeAgent:
 
 
 class TextAgent:
-    """No engine: returns ``options.text`` (e.g. text with a lone surrogate, as a file name in Latin-1 bytes
-    gives), or a list holding it (``options.as_list``)."""
+    """No engine: returns ``options.text``, or a list holding it (``options.as_list``). ``options.file_name``
+    (bytes as hex) is decoded the way os.listdir decodes a name: a Latin-1 name gives a lone surrogate, which
+    a graph file may not hold but an agent's output may."""
 
     def __init__(self, spec: AgentSpec) -> None:
-        self.text = str(spec.options.get("text", ""))
+        name = bytes.fromhex(spec.options.get("file_name", "")).decode("utf-8", "surrogateescape")
+        self.text = str(spec.options.get("text", "")) + name
         self.as_list = bool(spec.options.get("as_list", False))
 
     async def run(self, task: str, ctx: NodeContext) -> Any:

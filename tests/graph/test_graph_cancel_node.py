@@ -263,7 +263,7 @@ async def test_handle_cancel_stops_the_whole_launch_and_saves_state(tmp_path: Pa
     graph_file = tmp_path / "g.yaml"
     graph_file.write_text(
         "agents:\n  sleepy: {class: graph_test_agents.SleepAgent, options: {seconds: 30}}\n"
-        "nodes:\n  s1: {agent: sleepy}\n  s2: {agent: sleepy}\n",
+        "nodes:\n  s1: {agent: sleepy}\n  s2: {agent: sleepy}\nimports: [graph_test_agents]\n",
         encoding="utf-8",
     )
     bus = EventBus(forward_to_logging=False)

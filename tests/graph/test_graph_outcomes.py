@@ -105,6 +105,7 @@ async def test_an_expanded_node_rolls_up_its_steps_outcomes(tmp_path: Path) -> N
 def test_agentrt_run_prints_outcomes_and_exits_3_when_incomplete(tmp_path: Path) -> None:
     graph = tmp_path / "g.yaml"
     graph.write_text(
+        "imports: [graph_test_agents]\n"
         "agents:\n"
         "  worker: {class: graph_test_agents.OutcomeAgent, options: {outcomes: {stuck: step_limit}}}\n"
         "nodes:\n"

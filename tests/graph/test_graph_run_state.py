@@ -25,9 +25,10 @@ async def _fake(spec: object = None, events: object = None) -> FakeEngine:
 
 
 def _text_graph(text: str, *, as_list: bool = False) -> Graph:
+    options = {"file_name": text.encode("utf-8", "surrogateescape").hex(), "as_list": as_list}
     return (
         Graph.builder()
-        .agent("lister", TextAgent, options={"text": text, "as_list": as_list})
+        .agent("lister", TextAgent, options=options)
         .agent("up", UpperAgent)
         .node("files", agent="lister", input=" and more")
         .node("after", agent="up", input="{{ nodes.files.output | string | length }}")

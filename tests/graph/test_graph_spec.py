@@ -50,7 +50,7 @@ def test_bad_types_and_unknown_fields(fixtures: Path) -> None:
 
 def test_unknown_class_module_and_invalid_yaml(tmp_path: Path) -> None:
     bad = tmp_path / "g.yaml"
-    bad.write_text("agents:\n  a: {class: no_such_module.Agent}\nnodes:\n  n: {agent: a}\n")
+    bad.write_text("agents:\n  a: {class: no_such_module.Agent}\nnodes:\n  n: {agent: a}\nimports: [no_such_module]\n")
     (line,) = errors_of(bad)
     assert line.startswith(f"{bad}:2: agents.a.class: cannot import module 'no_such_module'")
     bad.write_text("agents:\n  a: {class: x\nnodes: [\n")
@@ -69,7 +69,7 @@ def test_agent_classes_that_do_not_fit_the_protocol(tmp_path: Path, monkeypatch:
     bad = tmp_path / "g.yaml"
     bad.write_text(
         "agents:\n  a: {class: misfits.SyncRun}\n  b: {class: misfits.NoCtx}\n  c: {class: misfits.NoSpec}\n"
-        "  d: {class: misfits.NoRun}\nnodes:\n  n: {agent: a}\n"
+        "  d: {class: misfits.NoRun}\nnodes:\n  n: {agent: a}\nimports: [misfits]\n"
     )
     assert errors_of(bad) == [
         f"{bad}:2: agents.a.class: 'misfits.SyncRun' does not fit AgentProtocol: run() must be a coroutine "
@@ -86,6 +86,7 @@ def test_template_errors_name_the_field(tmp_path: Path) -> None:
         "agents:\n  up: {class: graph_test_agents.UpperAgent}\nnodes:\n"
         "  a:\n    agent: up\n    input: \"{{ item }}\"\n"
         "  b:\n    agent: up\n    input: \"{{ nodes.a.output \"\n"
+        "imports: [graph_test_agents]\n"
     )
     path = tmp_path / "t.yaml"
     path.write_text(text)
@@ -127,6 +128,7 @@ def test_node_and_input_named_like_dict_methods_still_resolve() -> None:
     spec = load_graph_spec_text(
         "inputs: [items]\nagents:\n  up: {class: graph_test_agents.UpperAgent}\n"
         "nodes:\n  keys: {agent: up, input: '{{ inputs.items }}'}\n  n: {agent: up, input: '{{ nodes.keys.output }}'}\n"
+        "imports: [graph_test_agents]\n"
     )
     graph = Graph.from_spec(spec)
     assert set(graph.dag.predecessors("n")) == {"keys"}

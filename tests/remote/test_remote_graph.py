@@ -18,6 +18,7 @@ GRAPH = """
 name: remote-tiny
 model: {{sequences: 2}}
 {engine}
+imports: [remote_test_agents]
 agents:
   short: {{class: remote_test_agents.ShortAnswer, max_tokens: 6}}
 nodes:

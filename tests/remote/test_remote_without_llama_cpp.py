@@ -18,6 +18,7 @@ HERE = Path(__file__).parent
 GRAPH = """
 name: remote-without-llama
 model: {sequences: 2}
+imports: [remote_test_agents]
 agents:
   short: {class: remote_test_agents.ShortAnswer, max_tokens: 6}
 nodes:

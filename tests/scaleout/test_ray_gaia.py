@@ -28,6 +28,7 @@ GRAPH = """
 name: gaia-tiny
 model: {sequences: 1, n_ctx: 512}
 inputs: [question]
+imports: [ray_test_agents]
 agents:
   short: {class: ray_test_agents.ShortAnswer, max_tokens: 8}
 nodes:

@@ -184,6 +184,7 @@ GRAPH = """
 name: over-http
 model: {{sequences: 2}}
 engine: {{remote: [{url}]}}
+imports: [serve_test_agents]
 agents:
   two: {{class: serve_test_agents.TwoTurns, max_tokens: 8}}
 nodes:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentrt.engine.counting import TokenCounts
-from agentrt.errors import GraphRunError
+from agentrt.errors import GraphRunError, describe_validation_error
 
 TaskStatus = Literal["completed", "failed", "timeout", "step_limit"]
 TASK_STATUSES: tuple[TaskStatus, ...] = ("completed", "failed", "timeout", "step_limit")
@@ -100,6 +100,7 @@ class ResultsLog:
             try:
                 result = TaskResult.model_validate(row)
             except ValidationError as exc:
-                raise GraphRunError(f"{self.path}:{line_no}: not a GAIA task result ({exc})") from exc
+                problems = describe_validation_error(exc)
+                raise GraphRunError(f"{self.path}:{line_no}: not a GAIA task result ({problems})") from exc
             latest[result.task_id] = result
         return latest

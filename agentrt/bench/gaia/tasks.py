@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentrt.errors import ConfigError
+from agentrt.errors import ConfigError, describe_validation_error
 
 METADATA_FILE = "metadata.jsonl"
 
@@ -77,8 +77,7 @@ def load_tasks(tasks: Path) -> list[GaiaTask]:
         try:
             task = GaiaTask.model_validate(row)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"{place}: invalid GAIA task ({problems})") from exc
+            raise ConfigError(f"{place}: invalid GAIA task ({describe_validation_error(exc)})") from exc
         if task.task_id in seen:
             raise ConfigError(f"{place}: task_id {task.task_id!r} already used on line {seen[task.task_id]}")
         seen[task.task_id] = line_no
