@@ -12,7 +12,8 @@ from agentrt.errors import AgentrtError
 # Modules that add subcommands. Each defines ``register(subparsers) -> None``; a parser's ``func(args)``
 # returns the exit code (coroutines are run with asyncio.run).
 COMMAND_MODULES = [
-    "agentrt.engine.cli",  # models, demo
+    "agentrt.model_cli",  # models, pull
+    "agentrt.engine.cli",  # demo
     "agentrt.graph.cli",  # run, resume, graph, validate
     "agentrt.bench.cli",  # bench throughput | scheduler | gaia
     "tui.cli",  # watch (imports Textual only when the command runs)
