@@ -1,22 +1,25 @@
-"""`Critic`: reviews an answer against its task and returns a verdict (approve, or revise with feedback)."""
+"""`Critic`: reviews an answer against its task and returns a verdict (approve, or revise with feedback).
+
+The feedback comes first in the reply and the verdict last, so the verdict follows from the review the model
+has just written (a verdict written first is a guess that the feedback then argues with). A "revise" verdict
+makes the result's outcome `REJECTED`: the graph runtime and reports show that the answer was not approved.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from agentrt.graph.contract import AgentResult, NodeContext
+from agentrt.graph.contract import AgentOutcome, AgentResult, NodeContext
 
 from agents.base import Agent
 from agents.conversation import Conversation
 
-FEEDBACK_MAX_CHARS = 160
-
 
 class Verdict(BaseModel):
+    feedback: str = ""  # the review: what is right or wrong with the answer, and how to fix it
     verdict: Literal["approve", "revise"]
-    feedback: str = Field("", description="what to change; empty when approving")
 
     @property
     def approved(self) -> bool:
@@ -25,11 +28,8 @@ class Verdict(BaseModel):
 
 VERDICT_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "verdict": {"enum": ["approve", "revise"]},
-        "feedback": {"type": "string", "maxLength": FEEDBACK_MAX_CHARS},
-    },
-    "required": ["verdict", "feedback"],
+    "properties": {"feedback": {"type": "string"}, "verdict": {"enum": ["approve", "revise"]}},
+    "required": ["feedback", "verdict"],
     "additionalProperties": False,
 }
 
@@ -40,15 +40,17 @@ def review_request(task: str, answer: str) -> str:
 
 
 class Critic(Agent):
-    """Returns ``{"verdict": "approve" | "revise", "feedback": ...}``; `Verdict` is the parsed form."""
+    """Returns ``{"feedback": ..., "verdict": "approve" | "revise"}``; `Verdict` is the parsed form."""
 
     default_role = "You are a strict reviewer. You check whether an answer is correct and complete for its task."
 
     def system_prompt(self, ctx: NodeContext) -> str:
         return (
             f"{self.role}\n\n"
-            'Reply with JSON: {"verdict": "approve", "feedback": ""} if the answer is good, or '
-            '{"verdict": "revise", "feedback": "<what is wrong and how to fix it>"} if it is not.'
+            "Work the task out yourself, compare your result with the answer, then reply with JSON: "
+            '{"feedback": "<your check, in one or two sentences: what is right, or what is wrong and how to fix '
+            'it>", "verdict": "approve"} when the answer is correct and complete, or the same with "verdict": '
+            '"revise" when it is not.'
         )
 
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> AgentResult:
@@ -58,6 +60,7 @@ class Critic(Agent):
         self.emit_step(ctx, 1, thought=verdict.verdict, observation=verdict.feedback or None)
         return AgentResult(
             output=verdict.model_dump(),
+            outcome=AgentOutcome.ANSWERED if verdict.approved else AgentOutcome.REJECTED,
             tokens=conv.tokens,
             trace=[{"reply": conv.messages[-1].content, "repairs": conv.repairs}],
         )

@@ -14,6 +14,7 @@ import pytest
 from agentrt.engine.request import ChatMessage
 from agentrt.errors import ConfigError, OutputParseError
 from agentrt.events import EventBus
+from agentrt.graph.contract import AgentOutcome
 from agentrt.testing.fake_engine import FakeEngine
 
 from agents import (
@@ -31,6 +32,7 @@ from agents import (
     tool,
 )
 from agents.conversation import close_truncated_json
+from agents.critic import VERDICT_SCHEMA
 from agents.planner import RawPlan
 
 
@@ -87,20 +89,40 @@ async def test_executor_recovers_from_schema_invalid_replies_and_tool_errors(tmp
     assert all(m.content.startswith("Observation: Error:") for m in engine.requests[4][1][3::2])
 
 
-async def test_executor_stops_at_the_step_limit_with_a_visible_status(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=lambda owner, messages: act("calculator", expression="1+1"))
+async def test_executor_at_the_step_limit_gets_a_last_turn_for_the_answer(tmp_path: Path) -> None:
+    script = [act("calculator", expression="1+1")] * 3 + [act("final_answer", answer="2")]
+    engine = FakeEngine(1, reply=script)
+    events = recorder(engine)
     result = await Executor.create(tools=["calculator"], max_steps=3).run("loop", standalone_context(engine, workspace=tmp_path))
-    assert (result.status, result.steps, result.output) == ("step_limit", 3, "2")
-    assert result.trace[-1] == {"status": "step_limit", "max_steps": 3}
-    assert len(engine.requests) == 3
+    assert (result.status, result.outcome, result.steps, result.output) == ("step_limit", AgentOutcome.STEP_LIMIT, 3, "2")
+    assert result.trace[-1]["status"] == "step_limit" and result.trace[-1]["answer"] == "2"
+    assert len(engine.requests) == 4
+    last_turn = engine.requests[3][1][-1].content
+    assert "You have used all 3 steps. Give your final answer" in last_turn
+    # The same call is run once; repeats get the earlier result back, with a note that it was not run again.
+    assert [e["ok"] for e in events if e["event"] == "tool.called"] == [True]
+    repeat = result.trace[1]["observation"]
+    assert repeat.startswith("You already did exactly this at step 1, so it was not run again. Its result was:\n2\n")
+    assert engine.requests[3][1][-1].role == "user" and "You have one step left" in engine.requests[2][1][-1].content
+    assert [e.get("status") for e in events if e["event"] == "agent.step"][-1] == "step_limit"
 
 
-def test_action_schema_has_one_branch_per_tool_with_bounded_strings() -> None:
+async def test_a_last_turn_that_gives_no_answer_keeps_the_last_result(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=[act("calculator", expression="2+3"), act("calculator", expression="9")])
+    result = await Executor.create(tools=["calculator"], max_steps=1).run("x", standalone_context(engine, workspace=tmp_path))
+    assert (result.status, result.outcome, result.output) == ("step_limit", AgentOutcome.STEP_LIMIT, "5")
+    assert result.trace[-1]["answer"] is None
+
+
+def test_action_schema_has_one_branch_per_tool_and_no_length_bounds() -> None:
     registry = default_registry().subset(["calculator", "final_answer"])
     schema = action_schema(registry)
     assert [b["properties"]["tool"]["const"] for b in schema["anyOf"]] == ["calculator", "final_answer"]
     args = schema["anyOf"][0]["properties"]["arguments"]
-    assert args["required"] == ["expression"] and args["properties"]["expression"]["maxLength"] > 0
+    assert args["required"] == ["expression"]
+    # A length bound cuts a thought or an argument mid-sentence; max_tokens bounds a reply instead.
+    assert "maxLength" not in json.dumps(schema)
+    assert list(schema["anyOf"][0]["properties"]) == ["thought", "tool", "arguments"]
     loose = action_schema(registry, constrain_arguments=False)
     assert loose["properties"]["tool"] == {"enum": ["calculator", "final_answer"]}
 
@@ -202,11 +224,20 @@ def test_an_unclosable_reply_is_left_alone() -> None:
 # --- critic and review rounds -----------------------------------------------------------------------------
 
 
-async def test_critic_returns_a_verdict(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=json.dumps({"verdict": "revise", "feedback": "show the sum"}))
+async def test_critic_returns_a_verdict_and_rejects_on_revise(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=json.dumps({"feedback": "show the sum", "verdict": "revise"}))
     verdict = await Critic.create().review("6+6?", "twelve-ish", standalone_context(engine, workspace=tmp_path))
     assert verdict == Verdict(verdict="revise", feedback="show the sum") and not verdict.approved
     assert "Answer: twelve-ish" in engine.requests[0][1][-1].content
+    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 13", standalone_context(engine, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.REJECTED
+    approving = FakeEngine(1, reply=json.dumps({"feedback": "6+6 is 12", "verdict": "approve"}))
+    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 12", standalone_context(approving, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.ANSWERED
+
+
+def test_the_critic_writes_its_feedback_before_its_verdict() -> None:
+    assert list(VERDICT_SCHEMA["properties"]) == ["feedback", "verdict"] == VERDICT_SCHEMA["required"]
 
 
 async def test_review_rounds_revise_then_approve_on_a_single_sequence(tmp_path: Path) -> None:
@@ -220,7 +251,7 @@ async def test_review_rounds_revise_then_approve_on_a_single_sequence(tmp_path: 
     engine = FakeEngine(1, reply=reply)  # one sequence: executor and critic must take turns, not deadlock
     agent = ExecuteWithCritic.create("solver", tools=["calculator"], max_rounds=3)
     result = await agent.run("6+6?", standalone_context(engine, workspace=tmp_path, agent="solver"))
-    assert (result.output, result.approved, result.rounds) == ("12", True, 2)
+    assert (result.output, result.approved, result.rounds, result.outcome) == ("12", True, 2, AgentOutcome.ANSWERED)
     assert [r["verdict"] for r in result.trace] == ["revise", "approve"]
     assert engine.lease_order == ["main/solver.executor", "main/solver.critic"] * 2
 
@@ -235,6 +266,7 @@ async def test_review_rounds_stop_at_the_limit(tmp_path: Path) -> None:
         "6+6?", standalone_context(FakeEngine(2, reply=reply), workspace=tmp_path)
     )
     assert (result.approved, result.rounds, result.output) == (False, 2, "11")
+    assert result.outcome == AgentOutcome.REJECTED
 
 
 # --- the base class as an extension point ---------------------------------------------------------------

@@ -1,0 +1,117 @@
+"""Code actions on the scripted fake engine and the real python tool: how code runs, answers and fails.
+
+The model's replies are scripted; the code really runs in the sandboxed python tool, so what is tested is the
+prelude (final_answer, tools as functions, state from earlier blocks), the observations and the loop's control
+flow. Whether a real model writes good code is tested in test_agents_qwen.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentrt.errors import ConfigError, OutputParseError
+from agentrt.graph.contract import AgentOutcome
+from agentrt.testing.fake_engine import FakeEngine
+
+from agents import Executor, default_registry, standalone_context
+from agents.code_actions import CodeRunner, parse_code_reply, parse_final_literal
+
+
+def block(code: str, thought: str = "t") -> str:
+    return f"Thought: {thought}\n```python\n{code.strip()}\n```"
+
+
+async def test_code_runs_in_the_workspace_and_final_answer_ends_the_run(tmp_path: Path) -> None:
+    (tmp_path / "pay.csv").write_text("name,amount\nAnn,12.5\nBob,7\n")
+    script = [
+        block("import csv\nrows = list(csv.DictReader(open('pay.csv')))\nprint(rows[0])"),
+        # `rows` is still defined: the earlier block ran again first, silently.
+        block("final_answer(sum(float(r['amount']) for r in rows))"),
+    ]
+    engine = FakeEngine(1, reply=script)
+    events: list[dict] = []
+    engine.events.subscribe(events.append, kinds=["agent.step", "tool.called"])
+    executor = Executor.create(tools=["python"], max_steps=4)
+    assert executor.action_format == "code"
+    result = await executor.run("Total amount?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.status, result.outcome, result.steps) == ("19.5", "answered", AgentOutcome.ANSWERED, 2)
+    second_turn = engine.requests[1][1]
+    assert second_turn[-1].content == "Observation:\n{'name': 'Ann', 'amount': '12.5'}"
+    steps = [e for e in events if e["event"] == "agent.step"]
+    assert [s["action"] for s in steps] == ["python", "final_answer"] and "code" in steps[0]
+
+
+async def test_errors_come_back_as_a_traceback_of_the_models_own_lines(tmp_path: Path) -> None:
+    script = [block("x = 1\ny = x / 0"), block("final_answer(x + 1)")]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("x?", standalone_context(engine, workspace=tmp_path))
+    observation = result.trace[0]["observation"]
+    assert observation.startswith("Error: ") and 'File "<code>", line 2' in observation
+    assert "ZeroDivisionError: division by zero" in observation and "snippet" not in observation
+    assert result.output == "2"  # the failed block's state up to its error carries over
+
+
+async def test_a_repeated_block_is_not_run_again(tmp_path: Path) -> None:
+    code = "print(open('n.txt').read())\nopen('n.txt', 'a').write('x')"
+    (tmp_path / "n.txt").write_text("")
+    engine = FakeEngine(1, reply=[block(code), block(code + "  "), block("final_answer('done')")])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert result.trace[1]["observation"].startswith("You already did exactly this at step 1, so it was not run again.")
+    assert result.output == "done"
+
+
+async def test_the_step_limit_ends_with_a_literal_answer(tmp_path: Path) -> None:
+    script = [block("print(6 * 7)"), 'Thought: the code printed 42.\n```python\nfinal_answer("42")\n```']
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"], max_steps=1).run("6*7?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.status, result.outcome) == ("42", "step_limit", AgentOutcome.STEP_LIMIT)
+    assert "Do not run more code" in engine.requests[1][1][-1].content
+
+
+async def test_other_tools_are_functions_whose_call_ends_the_block(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("The meeting is on Tuesday.\n\nLunch is at noon.")
+    script = [block("print('looking')\nhits = search('meeting')\nprint('not reached')"), block("final_answer('Tuesday')")]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python", "search"]).run("When?", standalone_context(engine, workspace=tmp_path))
+    observation = result.trace[0]["observation"]
+    assert observation.startswith("looking\nsearch(query='meeting') returned:\n[notes.txt] The meeting is on Tuesday.")
+    assert "not reached" not in observation and "the lines after it did not run" in observation
+    assert result.output == "Tuesday"
+
+
+async def test_a_malformed_reply_is_replaced_and_explained(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=["I think the answer is 4.", block("final_answer(4)")])
+    result = await Executor.create(tools=["python"]).run("2+2?", standalone_context(engine, workspace=tmp_path))
+    assert result.output == "4" and "no complete ```python code block" in result.trace[0]["observation"]
+    history = engine.requests[1][1]
+    assert history[2].content.startswith("Thought: (removed)") and "not in the required format" in history[3].content
+
+
+def test_the_action_format_follows_the_tools() -> None:
+    assert Executor.create(tools=["calculator"]).action_format == "json"
+    assert Executor.create(tools=["calculator", "python"]).action_format == "code"
+    assert Executor.create(tools=["python"], action_format="json").action_format == "json"
+    with pytest.raises(ConfigError, match="action_format 'code' needs the 'python' tool"):
+        Executor.create(tools=["calculator"], action_format="code")
+    prompt = Executor.create(tools=["python", "read_file"]).system_prompt(None)  # type: ignore[arg-type]
+    assert "final_answer(answer)" in prompt and "read_file(path)" in prompt and "Example:" in prompt
+    assert "Example:" not in Executor.create(tools=["python"], worked_example=False).system_prompt(None)  # type: ignore[arg-type]
+
+
+def test_replies_and_last_turn_literals_parse() -> None:
+    action = parse_code_reply("Thought: add\n```python\nprint(1 + 1)\n```", where="w")
+    assert (action.thought, action.code) == ("add", "print(1 + 1)\n")
+    with pytest.raises(OutputParseError, match="cut off at max_tokens"):
+        parse_code_reply("Thought: add\n```python\nprint(1 +", where="w", truncated=True)
+    assert parse_code_reply("Thought: a\n```python\nx = 1\n", where="w").code == "x = 1\n"  # ended by a stop string
+    assert parse_final_literal('Thought: t\n```python\nfinal_answer("Tom, Ann")\n```') == "Tom, Ann"
+    assert parse_final_literal("Thought: t\n```python\nfinal_answer(12.0)\n```") == "12"
+    assert parse_final_literal("Thought: t\n```python\nfinal_answer(total)\n```") is None
+
+
+async def test_answers_are_plain_text_whatever_their_type(tmp_path: Path) -> None:
+    runner = CodeRunner(default_registry().subset(["python", "final_answer"]), tmp_path)
+    assert (await runner.run("final_answer(['b', 2, 3.0])")).answer == "b, 2, 3"
+    assert (await runner.run("print('FINAL')\nfinal_answer(0.5)")).answer == "0.5"
