@@ -53,6 +53,9 @@ class Critic(Agent):
             '"revise" when it is not.'
         )
 
+    def constraints(self) -> list[dict[str, Any]]:
+        return [{"json_schema": VERDICT_SCHEMA}]
+
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> AgentResult:
         verdict = await conv.ask_json(
             task, Verdict, json_schema=VERDICT_SCHEMA, where=f"node {ctx.node_id!r} agent {ctx.agent!r} (critic)"

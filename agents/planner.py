@@ -148,14 +148,12 @@ class Planner(Agent):
             f"that do not need each other run at the same time.{agents}"
         )
 
+    def constraints(self) -> list[dict[str, Any]]:
+        return [{"json_schema": plan_schema(self.options.max_steps, self.options.agents)}]
+
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> AgentResult:
         where = f"node {ctx.node_id!r} agent {ctx.agent!r} (planner)"
-        raw = await conv.ask_json(
-            f"Task: {task}",
-            RawPlan,
-            json_schema=plan_schema(self.options.max_steps, self.options.agents),
-            where=where,
-        )
+        raw = await conv.ask_json(f"Task: {task}", RawPlan, **self.constraints()[0], where=where)
         steps, notes = repair_plan(raw, max_steps=self.options.max_steps, agents=self.options.agents, where=where)
         self.emit_step(
             ctx, 1, thought=f"plan of {len(steps)} steps", observation=[s.model_dump() for s in steps]

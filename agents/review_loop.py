@@ -66,6 +66,9 @@ class ExecuteWithCritic(Agent):
         self.executor = Executor(executor_spec, registry=registry if registry is not None else self.tool_registry())
         self.critic = Critic(critic_spec)
 
+    def constraints(self) -> list[dict[str, Any]]:
+        return self.executor.constraints() + self.critic.constraints()
+
     async def run(self, task: str, ctx: NodeContext) -> ReviewedResult:
         executor_ctx = ctx.model_copy(update={"agent": f"{ctx.agent}.executor"})
         critic_ctx = ctx.model_copy(update={"agent": f"{ctx.agent}.critic"})
