@@ -11,6 +11,8 @@ a notebook. A prelude gives the code:
   the tool outside the sandbox, and its result comes back as the observation;
 - ``read_file(path)`` and ``list_files(path)`` as plain Python inside the sandbox, when the agent has them.
 
+As in a notebook, a block that ends with an expression shows its value.
+
 What the code prints, or the error it raised (a traceback of the model's own lines only), comes back as
 "Observation:", bounded in length.
 """
@@ -58,7 +60,7 @@ _REPLY = re.compile(
 )
 
 _PRELUDE = r'''
-import contextlib as _contextlib, io as _io, json as _json, linecache as _linecache, os as _os, sys as _sys
+import ast as _ast, contextlib as _contextlib, io as _io, json as _json, linecache as _linecache, os as _os, sys as _sys
 import traceback as _traceback
 
 class _FinalAnswer(BaseException):
@@ -100,9 +102,19 @@ def _host_tool(name, params):
     call.__name__ = name
     return call
 
-def _run(source, name, namespace):
+def _run(source, name, namespace, show_last=False):
     _linecache.cache[name] = (len(source), None, source.splitlines(True), name)
-    exec(compile(source, name, "exec"), namespace)
+    tree = _ast.parse(source, name)
+    last = tree.body[-1] if tree.body else None
+    if not (show_last and isinstance(last, _ast.Expr)):
+        exec(compile(tree, name, "exec"), namespace)
+        return
+    # As in a notebook, a block that ends with an expression shows its value.
+    tree.body.pop()
+    exec(compile(tree, name, "exec"), namespace)
+    value = eval(compile(_ast.Expression(last.value), name, "eval"), namespace)
+    if value is not None:
+        print(repr(value))
 
 def _main(mark, earlier, code, host_tools, own_tools):
     namespace = {"__name__": "__main__", "final_answer": final_answer}
@@ -117,7 +129,7 @@ def _main(mark, earlier, code, host_tools, own_tools):
             except (Exception, _HostCall, _FinalAnswer, SystemExit):
                 pass
     try:
-        _run(code, "<code>", namespace)
+        _run(code, "<code>", namespace, show_last=True)
     except _FinalAnswer as answer:
         print("\n" + mark + _json.dumps({"answer": answer.args[0]}))
     except _HostCall as call:
@@ -230,7 +242,7 @@ def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
         role,
         "",
         "You solve the task by writing Python code. Each turn, reply with one line of thought and one code block:",
-        "Thought: <what you will do now, and why>",
+        "Thought: <what the task asks for, with every condition in it, and what you do now>",
         "```python",
         "<code>",
         "```",
@@ -245,19 +257,24 @@ def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
     return "\n".join(parts)
 
 
-EXAMPLE = '''Task: How many orders in orders.csv have a quantity above 10?
-Thought: I look at the file first, to learn its columns.
+EXAMPLE = '''Task: What is the total weight of the parcels sent to Oslo, according to parcels.csv?
+Thought: I need the parcels whose destination is Oslo, and the sum of their weight. First I look at the columns.
 ```python
 import csv
-with open("orders.csv") as f:
+with open("parcels.csv") as f:
     rows = list(csv.DictReader(f))
 print(len(rows), rows[:2])
 ```
-Observation: 7 [{'order': 'A1', 'quantity': '12'}, {'order': 'A2', 'quantity': '4'}]
-Thought: quantity is text; I convert it to a number, count the orders above 10 and answer.
+Observation: 8 [{'id': 'P1', 'destination': 'Oslo', 'weight': '2.5'}, {'id': 'P2', 'destination': 'Rome', 'weight': '4'}]
+Thought: weight is text, so I convert it; I keep only the rows whose destination is Oslo and add up their weight.
 ```python
-count = sum(1 for row in rows if int(row["quantity"]) > 10)
-final_answer(count)
+total = sum(float(row["weight"]) for row in rows if row["destination"] == "Oslo")
+print(total)
+```
+Observation: 7.25
+Thought: The parcels sent to Oslo weigh 7.25 in total.
+```python
+final_answer(7.25)
 ```'''
 
 

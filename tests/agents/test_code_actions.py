@@ -38,7 +38,7 @@ async def test_code_runs_in_the_workspace_and_final_answer_ends_the_run(tmp_path
     result = await executor.run("Total amount?", standalone_context(engine, workspace=tmp_path))
     assert (result.output, result.status, result.outcome, result.steps) == ("19.5", "answered", AgentOutcome.ANSWERED, 2)
     second_turn = engine.requests[1][1]
-    assert second_turn[-1].content == "Observation:\n{'name': 'Ann', 'amount': '12.5'}"
+    assert second_turn[-1].content == "Observation:\n{'name': 'Ann', 'amount': '12.5'}\n\nThe task: Total amount?"
     steps = [e for e in events if e["event"] == "agent.step"]
     assert [s["action"] for s in steps] == ["python", "final_answer"] and "code" in steps[0]
 
@@ -113,5 +113,7 @@ def test_replies_and_last_turn_literals_parse() -> None:
 
 async def test_answers_are_plain_text_whatever_their_type(tmp_path: Path) -> None:
     runner = CodeRunner(default_registry().subset(["python", "final_answer"]), tmp_path)
+    assert (await runner.run("x = 46\nx * 38")).output.strip() == "1748"  # a last expression shows its value
+    assert (await runner.run("print('a')\nNone")).output.strip() == "a"
     assert (await runner.run("final_answer(['b', 2, 3.0])")).answer == "b, 2, 3"
     assert (await runner.run("print('FINAL')\nfinal_answer(0.5)")).answer == "0.5"
