@@ -16,7 +16,8 @@ import pytest
 
 from agentrt.errors import ModelFormatError, ModelNotFoundError
 from agentrt.model_parts import ModelPart, PartedModel, assemble, is_joined, missing_parts
-from agentrt.models import QWEN_CODER_05B, QWEN_CODER_15B, named_model, named_models
+from agentrt.cli import main
+from agentrt.models import DEFAULT_MODEL, QWEN_CODER_05B, QWEN_CODER_15B, model_state, named_model, named_models
 
 ROOT = Path(__file__).resolve().parents[1]
 SLICES = [b"GGUF" + b"a" * 3000, b"b" * 4096, b"c" * 17]
@@ -94,3 +95,19 @@ def test_the_registry_matches_pyproject_extras() -> None:
         assert all(re.fullmatch(r"[0-9a-f]{64}", part.sha256) for part in model.parts)
     for entry in named_models():
         assert named_model(entry.name).licence and entry.size_bytes > 0
+
+
+def test_agentrt_models_lists_size_licence_and_state(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    default = next(line for line in lines if line.startswith(DEFAULT_MODEL))
+    assert "491 MB" in default and "Apache-2.0" in default and "(default)" in default
+    assert any(line.startswith("qwen2.5-coder-1.5b") and "1117 MB" in line for line in lines)
+    for entry in named_models():
+        state = model_state(entry.name)
+        assert any(line.startswith(entry.name) and state.value in line for line in lines)
+
+
+def test_agentrt_pull_refuses_an_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pull", "gpt-17"]) == 2
+    assert "model 'gpt-17': not a named model (qwen2.5-coder-0.5b, " in capsys.readouterr().err
