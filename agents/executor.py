@@ -46,7 +46,6 @@ ExecutorStatus = Literal["answered", "step_limit"]
 ActionFormat = Literal["auto", "code", "json"]
 
 OBSERVATION_MAX_CHARS = 1500  # what goes back into the conversation; the full text stays in the trace
-TASK_REMINDER_CHARS = 400  # code actions: the task is repeated after each observation, up to this long
 FINAL_TURN_MAX_TOKENS = 160  # the last turn at the step limit writes a thought and an answer, no code
 INVALID_REPLY_PLACEHOLDER = {"json": "{}", "code": "Thought: (removed)\n```python\npass\n```"}
 
@@ -153,7 +152,7 @@ class Executor(Agent):
                 return self._result(turn.answer, trace, AgentOutcome.ANSWERED, step, conv)
             if turn.ok:
                 last_result = turn.observation
-            message = self._observation_message(turn, task, steps_left=max_steps - step)
+            message = self._observation_message(turn, steps_left=max_steps - step)
         return await self._last_turn(conv, message, final_constraint, trace, last_result, ctx, where)
 
     # --- one turn of each format ------------------------------------------------------------------------------
@@ -276,15 +275,11 @@ class Executor(Agent):
         status: ExecutorStatus = "answered" if outcome is AgentOutcome.ANSWERED else "step_limit"
         return ExecutorResult(output=output, outcome=outcome, status=status, steps=steps, trace=trace, tokens=conv.tokens)
 
-    def _observation_message(self, turn: _Turn, task: str, *, steps_left: int) -> str:
+    def _observation_message(self, turn: _Turn, *, steps_left: int) -> str:
         observation = turn.observation
         if len(observation) > OBSERVATION_MAX_CHARS:
             observation = observation[:OBSERVATION_MAX_CHARS] + " [... cut]"
-        if self.action_format == "code":
-            # Small models lose the task's conditions a few turns in; a reminder costs a few tokens.
-            message = f"Observation:\n{observation}\n\nThe task: {_shortened(task, TASK_REMINDER_CHARS)}"
-        else:
-            message = f"Observation: {observation}"
+        message = f"Observation:\n{observation}" if self.action_format == "code" else f"Observation: {observation}"
         if steps_left == 1:
             message += f"\nYou have one step left: use it to give your final answer with {FINAL_ANSWER}."
         elif turn.ok and self.action_format == "json":
@@ -326,11 +321,6 @@ def _repeat(seen: dict[str, tuple[int, str]], key: str, step: int) -> str | None
         f"You already did exactly this at step {earlier_step}, so it was not run again. Its result was:\n"
         f"{observation}\nDo not repeat it: use that result to give the final answer, or try something different."
     )
-
-
-def _shortened(text: str, limit: int) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _event_fields(fields: dict[str, Any]) -> dict[str, Any]:
