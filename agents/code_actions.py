@@ -266,15 +266,10 @@ with open("parcels.csv") as f:
 print(len(rows), rows[:2])
 ```
 Observation: 8 [{'id': 'P1', 'destination': 'Oslo', 'weight': '2.5'}, {'id': 'P2', 'destination': 'Rome', 'weight': '4'}]
-Thought: weight is text, so I convert it; I keep only the rows whose destination is Oslo and add up their weight.
+Thought: weight is text, so I convert it; I keep only the rows whose destination is Oslo, add up their weight and answer.
 ```python
 total = sum(float(row["weight"]) for row in rows if row["destination"] == "Oslo")
-print(total)
-```
-Observation: 7.25
-Thought: The parcels sent to Oslo weigh 7.25 in total.
-```python
-final_answer(7.25)
+final_answer(total)
 ```'''
 
 

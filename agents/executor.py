@@ -282,8 +282,8 @@ class Executor(Agent):
         message = f"Observation:\n{observation}" if self.action_format == "code" else f"Observation: {observation}"
         if steps_left == 1:
             message += f"\nYou have one step left: use it to give your final answer with {FINAL_ANSWER}."
-        elif turn.ok and self.action_format == "json":
-            message += f"\nIf this answers the task, call {FINAL_ANSWER}."
+        elif turn.ok:
+            message += f"\nIf this answers the task, call {FINAL_ANSWER} with it."
         return message
 
     def _format_hint(self) -> str:

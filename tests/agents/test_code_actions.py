@@ -38,7 +38,7 @@ async def test_code_runs_in_the_workspace_and_final_answer_ends_the_run(tmp_path
     result = await executor.run("Total amount?", standalone_context(engine, workspace=tmp_path))
     assert (result.output, result.status, result.outcome, result.steps) == ("19.5", "answered", AgentOutcome.ANSWERED, 2)
     second_turn = engine.requests[1][1]
-    assert second_turn[-1].content == "Observation:\n{'name': 'Ann', 'amount': '12.5'}"
+    assert second_turn[-1].content == "Observation:\n{'name': 'Ann', 'amount': '12.5'}\nIf this answers the task, call final_answer with it."
     steps = [e for e in events if e["event"] == "agent.step"]
     assert [s["action"] for s in steps] == ["python", "final_answer"] and "code" in steps[0]
 
