@@ -79,6 +79,7 @@ class _Turn:
     ok: bool
     observation: str
     answer: str | None = None
+    repeat_of_success: bool = False  # the action repeated an earlier one that worked
     fields: dict[str, Any] = field(default_factory=dict)  # extra trace fields (thought, tool, code, ...)
 
 
@@ -118,13 +119,14 @@ class Executor(Agent):
         step_constraint, final_constraint = self.constraints()
         runner = CodeRunner(self.tools, ctx.workspace) if self.action_format == "code" else None
         trace: list[dict[str, Any]] = []
-        seen: dict[str, tuple[int, str]] = {}  # action key -> (step, observation)
+        seen: dict[str, tuple[int, str, bool]] = {}  # action key -> (step, observation, ok)
         last_result = ""
         message = f"Task: {task}"
         max_steps = self.options.max_steps
+        answer_only = False  # after a repeat of a call that worked: the model has what it needs, ask for the answer
         for step in range(1, max_steps + 1):
             try:
-                text = await self._ask(conv, message, step_constraint)
+                text = await self._ask(conv, message, final_constraint if answer_only else step_constraint)
             except ContextOverflowError as exc:
                 trace.append({"step": step, "error": str(exc)})
                 message = "Observation: the conversation is too long to continue."
@@ -153,12 +155,17 @@ class Executor(Agent):
             if turn.ok:
                 last_result = turn.observation
             message = self._observation_message(turn, steps_left=max_steps - step)
+            # A small model that repeats a call that worked is stuck, and never tries something else: the next
+            # turn may only answer (still an ordinary turn: the answer is parsed and checked as always).
+            answer_only = turn.repeat_of_success
+            if answer_only:
+                message += f"\nYou have what you need: give your final answer now. {self._answer_how()}"
         return await self._last_turn(conv, message, final_constraint, trace, last_result, ctx, where)
 
     # --- one turn of each format ------------------------------------------------------------------------------
 
     async def _json_turn(
-        self, text: str, seen: dict[str, tuple[int, str]], step: int, ctx: NodeContext, *, truncated: bool
+        self, text: str, seen: dict[str, tuple[int, str, bool]], step: int, ctx: NodeContext, *, truncated: bool
     ) -> _Turn:
         action = parse_reply(text, Action, where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}", truncated=truncated)
         fields = {"thought": action.thought, "tool": action.tool, "arguments": action.arguments}
@@ -168,18 +175,18 @@ class Executor(Agent):
             except ToolError as exc:
                 return _Turn(False, f"Error: {exc}", fields=fields)
             return _Turn(True, answer, answer=answer, fields=fields)
-        repeated = _repeat(seen, action.key(), step)
+        repeated = _repeat(seen, action.key(), fields)
         if repeated is not None:
-            return _Turn(False, repeated, fields=fields)
+            return repeated
         ok, observation = await self.call_tool(action, ctx)
-        seen[action.key()] = (step, observation)
+        seen[action.key()] = (step, observation, ok)
         return _Turn(ok, observation, fields=fields)
 
     async def _code_turn(
         self,
         text: str,
         runner: CodeRunner,
-        seen: dict[str, tuple[int, str]],
+        seen: dict[str, tuple[int, str, bool]],
         step: int,
         ctx: NodeContext,
         *,
@@ -188,15 +195,15 @@ class Executor(Agent):
         action = parse_code_reply(text, where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}", truncated=truncated)
         fields: dict[str, Any] = {"thought": action.thought, "tool": PYTHON_TOOL, "code": action.code}
         key = "\n".join(line.rstrip() for line in action.code.strip().splitlines())
-        repeated = _repeat(seen, key, step)
+        repeated = _repeat(seen, key, fields)
         if repeated is not None:
-            return _Turn(False, repeated, fields=fields)
+            return repeated
         try:
             run = await runner.run(action.code)
         except ToolError as exc:
             self._emit_tool(ctx, PYTHON_TOOL, action.code, error=str(exc))
             observation = code_observation(None, exc, OBSERVATION_MAX_CHARS)
-            seen[key] = (step, observation)
+            seen[key] = (step, observation, False)
             return _Turn(False, observation, fields=fields)
         self._emit_tool(ctx, PYTHON_TOOL, action.code)
         if run.answer is not None:
@@ -213,7 +220,7 @@ class Executor(Agent):
                 f"{result}\n(A tool call ends the code block: the lines after it did not run.)"
             )
             fields.update(called_tool=run.tool, arguments=called.arguments)
-        seen[key] = (step, observation)
+        seen[key] = (step, observation, ok)
         return _Turn(ok, observation, fields=fields)
 
     # --- the end ------------------------------------------------------------------------------------------------
@@ -230,15 +237,9 @@ class Executor(Agent):
     ) -> ExecutorResult:
         """Out of steps: one more turn that may only give the answer, from what the conversation holds."""
         max_steps = self.options.max_steps
-        how = (
-            "Do not run more code: reply with a thought and a code block that only calls final_answer with your "
-            "answer written out as a literal."
-            if self.action_format == "code"
-            else f"Do not call any tool but {FINAL_ANSWER}."
-        )
         message += (
             f"\n\nYou have used all {max_steps} steps. Give your final answer to the task now, from what you found "
-            f"above. {how}"
+            f"above. {self._answer_how()}"
         )
         answer: str | None = None
         entry: dict[str, Any] = {"step": max_steps + 1, "status": "step_limit", "max_steps": max_steps}
@@ -286,6 +287,14 @@ class Executor(Agent):
             message += f"\nIf this answers the task, call {FINAL_ANSWER} with it."
         return message
 
+    def _answer_how(self) -> str:
+        if self.action_format == "code":
+            return (
+                "Do not run more code: reply with a thought and a code block that only calls final_answer with your "
+                "answer written out as a literal."
+            )
+        return f"Do not call any tool but {FINAL_ANSWER}."
+
     def _format_hint(self) -> str:
         if self.action_format == "code":
             return "Reply with one line starting with 'Thought:' and then one ```python code block."
@@ -312,15 +321,15 @@ class Executor(Agent):
         )
 
 
-def _repeat(seen: dict[str, tuple[int, str]], key: str, step: int) -> str | None:
-    """The observation for an action identical to an earlier one (which is not run again), or None."""
+def _repeat(seen: dict[str, tuple[int, str, bool]], key: str, fields: dict[str, Any]) -> _Turn | None:
+    """The turn of an action identical to an earlier one: not run again, its observation shows the earlier result."""
     if key not in seen:
         return None
-    earlier_step, observation = seen[key]
-    return (
-        f"You already did exactly this at step {earlier_step}, so it was not run again. Its result was:\n"
-        f"{observation}\nDo not repeat it: use that result to give the final answer, or try something different."
-    )
+    earlier_step, observation, ok = seen[key]
+    text = f"You already did exactly this at step {earlier_step}, so it was not run again. Its result was:\n{observation}"
+    if not ok:
+        text += "\nDo not repeat it: try something different."
+    return _Turn(False, text, fields={**fields, "repeat_of": earlier_step}, repeat_of_success=ok)
 
 
 def _event_fields(fields: dict[str, Any]) -> dict[str, Any]:

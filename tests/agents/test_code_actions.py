@@ -54,12 +54,22 @@ async def test_errors_come_back_as_a_traceback_of_the_models_own_lines(tmp_path:
 
 
 async def test_a_repeated_block_is_not_run_again(tmp_path: Path) -> None:
-    code = "print(open('n.txt').read())\nopen('n.txt', 'a').write('x')"
-    (tmp_path / "n.txt").write_text("")
-    engine = FakeEngine(1, reply=[block(code), block(code + "  "), block("final_answer('done')")])
+    code = "total = 6 * 7\nprint(total)"
+    engine = FakeEngine(1, reply=[block(code), block(code + "  "), block("final_answer(total)")])
+    calls: list[dict] = []
+    engine.events.subscribe(calls.append, kinds=["tool.called"])
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
-    assert result.trace[1]["observation"].startswith("You already did exactly this at step 1, so it was not run again.")
-    assert result.output == "done"
+    assert result.trace[1]["observation"] == "You already did exactly this at step 1, so it was not run again. Its result was:\n42"
+    assert len(calls) == 2  # the first block and the answer; the repeat ran nothing
+    assert "give your final answer now" in engine.requests[2][1][-1].content
+    assert result.output == "42"
+
+
+async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=[block("1/0"), block("1/0"), block("final_answer(1)")])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert "try something different" in result.trace[1]["observation"]
+    assert "give your final answer now" not in engine.requests[2][1][-1].content
 
 
 async def test_the_step_limit_ends_with_a_literal_answer(tmp_path: Path) -> None:
