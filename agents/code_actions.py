@@ -177,9 +177,30 @@ def parse_final_literal(text: str) -> str | None:
     match = re.search(r"final_answer\((.*)\)\s*\n?```", text, re.DOTALL)
     if match is None:
         return None
+    return _literal_text(match.group(1))
+
+
+def bare_literal(code: str) -> str | None:
+    """The value of a block that is nothing but a literal (``1748``, ``"Tom, Ann"``), as answer text; else None.
+
+    Such a block computes nothing: a model that writes one is stating its answer (small models do this instead
+    of calling final_answer), so the Executor takes it as one.
+    """
     try:
-        value = ast.literal_eval(match.group(1).strip())
-    except (ValueError, SyntaxError):
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    return _literal_text(ast.unparse(tree.body[0].value))
+
+
+def _literal_text(source: str) -> str | None:
+    try:
+        value = ast.literal_eval(source.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -253,11 +274,18 @@ def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
         describe_tools(tools),
     ]
     if example:
-        parts += ["", "Example:", EXAMPLE]
+        parts += ["", "Examples:", EXAMPLE]
     return "\n".join(parts)
 
 
-EXAMPLE = '''Task: What is the total weight of the parcels sent to Oslo, according to parcels.csv?
+EXAMPLE = '''Task: A tank holds 1200 litres and loses 35 litres a day. How many litres are left after 8 days?
+Thought: It loses 35 litres a day for 8 days; I subtract that from 1200 and answer.
+```python
+left = 1200 - 35 * 8
+final_answer(left)
+```
+
+Task: What is the total weight of the parcels sent to Oslo, according to parcels.csv?
 Thought: I need the parcels whose destination is Oslo, and the sum of their weight. First I look at the columns.
 ```python
 import csv

@@ -33,6 +33,7 @@ from agents.code_actions import (
     FINAL_GRAMMAR,
     PYTHON_TOOL,
     CodeRunner,
+    bare_literal,
     code_observation,
     code_prompt,
     parse_code_reply,
@@ -195,6 +196,10 @@ class Executor(Agent):
         action = parse_code_reply(text, where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}", truncated=truncated)
         fields: dict[str, Any] = {"thought": action.thought, "tool": PYTHON_TOOL, "code": action.code}
         key = "\n".join(line.rstrip() for line in action.code.strip().splitlines())
+        stated = bare_literal(action.code)
+        if stated is not None:
+            fields.update(tool=FINAL_ANSWER, stated=True)  # a block that only states a value: the answer
+            return _Turn(True, stated, answer=stated, fields=fields)
         repeated = _repeat(seen, key, fields)
         if repeated is not None:
             return repeated

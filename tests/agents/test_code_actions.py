@@ -16,7 +16,7 @@ from agentrt.graph.contract import AgentOutcome
 from agentrt.testing.fake_engine import FakeEngine
 
 from agents import Executor, default_registry, standalone_context
-from agents.code_actions import CodeRunner, parse_code_reply, parse_final_literal
+from agents.code_actions import CodeRunner, bare_literal, parse_code_reply, parse_final_literal
 
 
 def block(code: str, thought: str = "t") -> str:
@@ -106,8 +106,8 @@ def test_the_action_format_follows_the_tools() -> None:
     with pytest.raises(ConfigError, match="action_format 'code' needs the 'python' tool"):
         Executor.create(tools=["calculator"], action_format="code")
     prompt = Executor.create(tools=["python", "read_file"]).system_prompt(None)  # type: ignore[arg-type]
-    assert "final_answer(answer)" in prompt and "read_file(path)" in prompt and "Example:" in prompt
-    assert "Example:" not in Executor.create(tools=["python"], worked_example=False).system_prompt(None)  # type: ignore[arg-type]
+    assert "final_answer(answer)" in prompt and "read_file(path)" in prompt and "Examples:" in prompt
+    assert "Examples:" not in Executor.create(tools=["python"], worked_example=False).system_prompt(None)  # type: ignore[arg-type]
 
 
 def test_replies_and_last_turn_literals_parse() -> None:
@@ -119,6 +119,16 @@ def test_replies_and_last_turn_literals_parse() -> None:
     assert parse_final_literal('Thought: t\n```python\nfinal_answer("Tom, Ann")\n```') == "Tom, Ann"
     assert parse_final_literal("Thought: t\n```python\nfinal_answer(12.0)\n```") == "12"
     assert parse_final_literal("Thought: t\n```python\nfinal_answer(total)\n```") is None
+    assert [bare_literal(c) for c in ("1748", "'Tom, Ann'", "-2.0", "x", "print(1)", "1\n2", "[1]", "True")] == [
+        "1748", "Tom, Ann", "-2", None, None, None, None, None
+    ]
+
+
+async def test_a_block_that_only_states_a_value_is_the_answer(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=[block("46 * 38"), block("1748", thought="The answer is 1748.")])
+    result = await Executor.create(tools=["python"]).run("46*38?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.outcome, result.steps) == ("1748", AgentOutcome.ANSWERED, 2)
+    assert result.trace[0]["observation"] == "1748" and result.trace[1]["stated"] is True
 
 
 async def test_answers_are_plain_text_whatever_their_type(tmp_path: Path) -> None:
