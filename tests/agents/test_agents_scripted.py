@@ -23,7 +23,6 @@ from agents import (
     ExecuteWithCritic,
     Executor,
     Planner,
-    Verdict,
     action_schema,
     default_registry,
     plan_schema,
@@ -32,7 +31,7 @@ from agents import (
     tool,
 )
 from agents.conversation import close_truncated_json
-from agents.critic import VERDICT_SCHEMA
+from agents.critic import VERDICT_SCHEMA, results_agree, split_review
 from agents.planner import RawPlan
 
 
@@ -226,27 +225,60 @@ def test_an_unclosable_reply_is_left_alone() -> None:
 # --- critic and review rounds -----------------------------------------------------------------------------
 
 
-async def test_critic_returns_a_verdict_and_rejects_on_revise(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=json.dumps({"feedback": "show the sum", "verdict": "revise"}))
-    verdict = await Critic.create().review("6+6?", "twelve-ish", standalone_context(engine, workspace=tmp_path))
-    assert verdict == Verdict(verdict="revise", feedback="show the sum") and not verdict.approved
-    assert "Answer: twelve-ish" in engine.requests[0][1][-1].content
-    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 13", standalone_context(engine, workspace=tmp_path))
-    assert result.outcome == AgentOutcome.REJECTED
-    approving = FakeEngine(1, reply=json.dumps({"feedback": "6+6 is 12", "verdict": "approve"}))
-    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 12", standalone_context(approving, workspace=tmp_path))
+def critic_reply(result: str, given: str, verdict: str, feedback: str = "looks fine"):  # type: ignore[no-untyped-def]
+    """A scripted critic: its own solution first, then the comparison."""
+
+    def reply(owner: str, messages: list[ChatMessage]) -> str:
+        if "Solve this task yourself" in messages[-1].content:
+            return json.dumps({"solution": f"working that reaches {result}", "result": result})
+        return json.dumps({"given": given, "feedback": feedback, "verdict": verdict})
+
+    return reply
+
+
+async def test_the_critic_solves_before_it_sees_the_answer(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=critic_reply("12", "12", "approve"))
+    verdict = await Critic.create().review("How much is 6+6?", "6+6 is 12", standalone_context(engine, workspace=tmp_path))
+    assert verdict.approved and (verdict.expected, verdict.given, verdict.solution) == ("12", "12", "working that reaches 12")
+    solve, judge = (messages[-1].content for _, messages in engine.requests)
+    assert "How much is 6+6?" in solve and "6+6 is 12" not in solve  # the answer is held back
+    assert judge.startswith("Your result: 12\nThe answer to review: 6+6 is 12\n")
+    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 12", standalone_context(engine, workspace=tmp_path))
     assert result.outcome == AgentOutcome.ANSWERED
 
 
-def test_the_critic_writes_its_feedback_before_its_verdict() -> None:
-    assert list(VERDICT_SCHEMA["properties"]) == ["feedback", "verdict"] == VERDICT_SCHEMA["required"]
+async def test_a_verdict_follows_from_the_results_it_compares(tmp_path: Path) -> None:
+    # The model approves "13" against its own 12 (as a 0.5B model does): the verdict and feedback are corrected.
+    engine = FakeEngine(1, reply=critic_reply("6 + 6 equals 12.", "13", "approve", "The answer is correct."))
+    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 13", standalone_context(engine, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.REJECTED
+    assert result.output["verdict"] == "revise"
+    assert result.output["feedback"] == "The answer gives 13, but solving the task gives 6 + 6 equals 12."
+    # Results that cannot be compared plainly leave the model's verdict as it is.
+    engine = FakeEngine(1, reply=critic_reply("a short poem", "a haiku", "revise", "too long"))
+    verdict = await Critic.create().review("Write a poem", "...", standalone_context(engine, workspace=tmp_path))
+    assert (verdict.verdict, verdict.feedback) == ("revise", "too long")
+    assert results_agree("Tom Brennan, Omar Haddad", "tom brennan, omar haddad") is True
+
+
+async def test_a_critic_without_a_separate_answer_judges_in_one_turn(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=json.dumps({"given": "", "feedback": "show the sum", "verdict": "revise"}))
+    result = await Critic.create().run("Is 6+6=13 right?", standalone_context(engine, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.REJECTED and len(engine.requests) == 1
+
+
+def test_the_critic_compares_before_it_judges() -> None:
+    assert list(VERDICT_SCHEMA["properties"]) == ["given", "feedback", "verdict"] == VERDICT_SCHEMA["required"]
+    assert split_review("Task: a?\n\nAnswer: b\n\nIs the answer correct and complete for the task?") == ("a?", "b")
 
 
 async def test_review_rounds_revise_then_approve_on_a_single_sequence(tmp_path: Path) -> None:
     def reply(owner: str, messages: list[ChatMessage]) -> str:
         if owner.endswith(".critic"):
-            approve = "Answer: 12" in messages[-1].content
-            return json.dumps({"verdict": "approve" if approve else "revise", "feedback": "" if approve else "wrong"})
+            if "Solve this task yourself" in messages[-1].content:
+                return json.dumps({"solution": "6+6", "result": "12"})
+            approve = "The answer to review: 12" in messages[-1].content
+            return json.dumps({"given": "", "verdict": "approve" if approve else "revise", "feedback": "" if approve else "wrong"})
         revising = "A reviewer asked for changes: wrong" in messages[1].content
         return act("final_answer", answer="12" if revising else "11")
 
@@ -261,7 +293,7 @@ async def test_review_rounds_revise_then_approve_on_a_single_sequence(tmp_path: 
 async def test_review_rounds_stop_at_the_limit(tmp_path: Path) -> None:
     def reply(owner: str, messages: list[ChatMessage]) -> str:
         if owner.endswith(".critic"):
-            return json.dumps({"verdict": "revise", "feedback": "no"})
+            return critic_reply("12", "11", "revise", "no")(owner, messages)
         return act("final_answer", answer="11")
 
     result = await ExecuteWithCritic.create(max_rounds=2).run(
