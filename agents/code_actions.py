@@ -272,6 +272,9 @@ def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
         '"Observation:". When you know the answer, call final_answer(answer) in your code.',
         "Functions you can call besides plain Python:",
         describe_tools(tools),
+        "Rules: let the code do every calculation, never work one out in your head (final_answer(17 * 3), not "
+        "final_answer(51)). Before you use a file, print a little of it to learn its structure (for JSON, its "
+        "keys). If code fails, change it; do not send the same code again.",
     ]
     if example:
         parts += ["", "Examples:", EXAMPLE]

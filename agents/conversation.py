@@ -53,10 +53,12 @@ class Conversation:
         grammar: str | None = None,
         max_tokens: int | None = None,
         stop: Sequence[str] = (),
+        sampling: Sampling | None = None,
     ) -> str:
         """Add a user message (unless ``content`` is None), generate the assistant's reply, keep and return it.
 
-        ``json_schema`` or ``grammar`` (GBNF) constrains the reply. If the request fails (e.g. the conversation
+        ``json_schema`` or ``grammar`` (GBNF) constrains the reply; ``sampling`` overrides the conversation's for
+        this turn. If the request fails (e.g. the conversation
         no longer fits the context), the user message is taken back out, so the conversation stays as it was.
         """
         if content is not None:
@@ -66,7 +68,7 @@ class Conversation:
                 self.messages,
                 max_tokens=max_tokens or self.max_tokens,
                 stop=stop,
-                sampling=self.sampling,
+                sampling=sampling or self.sampling,
                 json_schema=json_schema,
                 grammar=grammar,
             )

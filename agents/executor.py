@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentrt.engine.sampling import Sampling
 from agentrt.errors import ConfigError, ContextOverflowError, OutputParseError, ToolError
 from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeContext
 from agentrt.remote.errors import UnsupportedByServerError
@@ -47,7 +48,8 @@ ExecutorStatus = Literal["answered", "step_limit"]
 ActionFormat = Literal["auto", "code", "json"]
 
 OBSERVATION_MAX_CHARS = 1500  # what goes back into the conversation; the full text stays in the trace
-FINAL_TURN_MAX_TOKENS = 160  # the last turn at the step limit writes a thought and an answer, no code
+FINAL_TURN_MAX_TOKENS = 160
+ESCAPE_TEMPERATURE = 0.7  # the turn after a repeated failure samples, so the model can leave the rut  # the last turn at the step limit writes a thought and an answer, no code
 INVALID_REPLY_PLACEHOLDER = {"json": "{}", "code": "Thought: (removed)\n```python\npass\n```"}
 
 
@@ -81,6 +83,7 @@ class _Turn:
     observation: str
     answer: str | None = None
     repeat_of_success: bool = False  # the action repeated an earlier one that worked
+    repeat_of_failure: bool = False  # the action repeated an earlier one that failed
     fields: dict[str, Any] = field(default_factory=dict)  # extra trace fields (thought, tool, code, ...)
 
 
@@ -125,9 +128,15 @@ class Executor(Agent):
         message = f"Task: {task}"
         max_steps = self.options.max_steps
         answer_only = False  # after a repeat of a call that worked: the model has what it needs, ask for the answer
+        escape = False  # after a repeat of a call that failed: sample, or greedy decoding repeats it forever
         for step in range(1, max_steps + 1):
             try:
-                text = await self._ask(conv, message, final_constraint if answer_only else step_constraint)
+                text = await self._ask(
+                    conv,
+                    message,
+                    final_constraint if answer_only else step_constraint,
+                    sampling=_escape_sampling(self.sampling, step) if escape else None,
+                )
             except ContextOverflowError as exc:
                 trace.append({"step": step, "error": str(exc)})
                 message = "Observation: the conversation is too long to continue."
@@ -159,6 +168,7 @@ class Executor(Agent):
             # A small model that repeats a call that worked is stuck, and never tries something else: the next
             # turn may only answer (still an ordinary turn: the answer is parsed and checked as always).
             answer_only = turn.repeat_of_success
+            escape = turn.repeat_of_failure
             if answer_only:
                 message += f"\nYou have what you need: give your final answer now. {self._answer_how()}"
         return await self._last_turn(conv, message, final_constraint, trace, last_result, ctx, where)
@@ -334,7 +344,14 @@ def _repeat(seen: dict[str, tuple[int, str, bool]], key: str, fields: dict[str, 
     text = f"You already did exactly this at step {earlier_step}, so it was not run again. Its result was:\n{observation}"
     if not ok:
         text += "\nDo not repeat it: try something different."
-    return _Turn(False, text, fields={**fields, "repeat_of": earlier_step}, repeat_of_success=ok)
+    return _Turn(False, text, fields={**fields, "repeat_of": earlier_step}, repeat_of_success=ok, repeat_of_failure=not ok)
+
+
+def _escape_sampling(sampling: Sampling, step: int) -> Sampling:
+    """Sampling for the turn after a repeated failure: some temperature, seeded by the step (repeatable runs)."""
+    if sampling.temperature >= ESCAPE_TEMPERATURE:
+        return sampling
+    return sampling.model_copy(update={"temperature": ESCAPE_TEMPERATURE, "seed": step})
 
 
 def _event_fields(fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ flow. Whether a real model writes good code is tested in test_agents_qwen.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,11 +66,24 @@ async def test_a_repeated_block_is_not_run_again(tmp_path: Path) -> None:
     assert result.output == "42"
 
 
-async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=[block("1/0"), block("1/0"), block("final_answer(1)")])
+class OptionsRecordingEngine(FakeEngine):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options: list[dict[str, Any]] = []
+
+    async def _generate(self, seq: Any, messages: Any, options: dict[str, Any]) -> Any:
+        self.options.append(options)
+        return await super()._generate(seq, messages, options)
+
+
+async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampled_away_from(tmp_path: Path) -> None:
+    engine = OptionsRecordingEngine(1, reply=[block("1/0"), block("1/0"), block("final_answer(1)")])
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
     assert "try something different" in result.trace[1]["observation"]
     assert "give your final answer now" not in engine.requests[2][1][-1].content
+    # Greedy decoding would write the same failing block again: the next turn samples (seeded: repeatable).
+    assert [o["sampling"].temperature for o in engine.options] == [0.0, 0.0, 0.7]
+    assert engine.options[2]["sampling"].seed == 3
 
 
 async def test_the_step_limit_ends_with_a_literal_answer(tmp_path: Path) -> None:
