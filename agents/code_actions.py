@@ -281,11 +281,10 @@ def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
     return "\n".join(parts)
 
 
-EXAMPLE = '''Task: A tank holds 1200 litres and loses 35 litres a day. How many litres are left after 8 days?
-Thought: It loses 35 litres a day for 8 days; I subtract that from 1200 and answer.
+EXAMPLE = '''Task: What is 125 divided by 4?
+Thought: I divide 125 by 4 in the code and answer.
 ```python
-left = 1200 - 35 * 8
-final_answer(left)
+final_answer(125 / 4)
 ```
 
 Task: What is the total weight of the parcels sent to Oslo, according to parcels.csv?
