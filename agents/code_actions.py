@@ -32,7 +32,7 @@ from agentrt.errors import OutputParseError, ToolError
 from agents.tools import FINAL_ANSWER, ToolRegistry, run_python
 
 PYTHON_TOOL = "python"
-_RAISED_IN_CODE = 'File "<code>"'  # in a traceback: the model's own code raised (it did not time out or blow up)
+_RAISED_IN_CODE = "Your code raised "  # starts the prelude's error report: the model's code raised (not a timeout)
 # Tools the sandbox does itself (as plain Python in the workspace), so calling them does not end a block.
 IN_SANDBOX_TOOLS = {"read_file", "list_files", "calculator"}
 
@@ -139,10 +139,17 @@ def _main(mark, earlier, code, host_tools, own_tools):
             print(f"SystemExit: {exc.code}", file=_sys.stderr)
             _sys.exit(1)
     except BaseException as exc:
-        report = _traceback.TracebackException.from_exception(exc)
-        report.stack = _traceback.StackSummary.from_list([f for f in report.stack if f.filename.startswith("<")])
+        # Short: the error and the model's own line that raised it (a full traceback with its ^^^ marks fills
+        # the observation, and a small model reads only its start).
+        frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == "<code>"]
+        if isinstance(exc, SyntaxError) and exc.filename == "<code>":
+            where = f"line {exc.lineno}: {(exc.text or '').strip()}"
+        elif frames:
+            where = f"line {frames[-1].lineno}: {(frames[-1].line or '').strip()}"
+        else:
+            where = "in the code"
         _sys.stdout.flush()
-        print("".join(report.format()), end="", file=_sys.stderr)
+        print(f"Your code raised {type(exc).__name__}: {exc} ({where})", file=_sys.stderr)
         _sys.exit(1)
 '''
 
@@ -273,8 +280,9 @@ def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
         "Functions you can call besides plain Python:",
         describe_tools(tools),
         "Rules: let the code do every calculation, never work one out in your head (final_answer(17 * 3), not "
-        "final_answer(51)). Before you use a file, print a little of it to learn its structure (for JSON, its "
-        "keys). If code fails, change it; do not send the same code again.",
+        "final_answer(51)). Use the names the files really have (their start is shown with the task). Apply "
+        "every condition of the task, and give the answer in the form it asks for (rounded, if it says so). If "
+        "code fails, change it; do not send the same code again.",
     ]
     if example:
         parts += ["", "Examples:", EXAMPLE]
@@ -307,6 +315,9 @@ def code_observation(run: CodeRun | None, error: ToolError | None, limit: int) -
     """The observation text: the printed output (head and tail kept when long), or the error."""
     if error is not None:
         text = str(error)
+        if _RAISED_IN_CODE in text and text.startswith(f"tool {PYTHON_TOOL}:"):
+            text = text.split("\n", 1)[-1]  # the printed output and the error; the tool's "exited with status 1" is noise
+        text = text.strip()
         return "Error: " + (text if len(text) <= limit else "[... cut]\n" + text[-limit:])
     assert run is not None
     text = run.output.strip() or "(the code printed nothing; print() the values you want to see)"

@@ -43,6 +43,7 @@ from agents.code_actions import (
 from agents.conversation import Conversation, parse_reply
 from agents.json_actions import Action, action_schema, json_prompt
 from agents.tools import FINAL_ANSWER, ToolRegistry, final_answer
+from agents.workspace_preview import workspace_preview
 
 ExecutorStatus = Literal["answered", "step_limit"]
 ActionFormat = Literal["auto", "code", "json"]
@@ -65,6 +66,9 @@ class ExecutorOptions(BaseModel):
     )
     constrain_arguments: bool = Field(
         True, description="JSON actions: put each tool's argument schema in the grammar (False: any JSON object)"
+    )
+    preview_files: int = Field(
+        5, ge=0, le=50, description="show the start of up to this many workspace files with the task (0: none)"
     )
 
 
@@ -126,6 +130,10 @@ class Executor(Agent):
         seen: dict[str, tuple[int, str, bool]] = {}  # action key -> (step, observation, ok)
         last_result = ""
         message = f"Task: {task}"
+        preview = workspace_preview(ctx.workspace, files=self.options.preview_files)
+        if preview:
+            # The model sees what it works on (column names, a JSON file's shape) before it writes a line.
+            message += f"\n\n{preview}"
         max_steps = self.options.max_steps
         answer_only = False  # after a repeat of a call that worked: the model has what it needs, ask for the answer
         escape = False  # after a repeat of a call that failed: sample, or greedy decoding repeats it forever

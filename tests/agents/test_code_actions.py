@@ -44,13 +44,12 @@ async def test_code_runs_in_the_workspace_and_final_answer_ends_the_run(tmp_path
     assert [s["action"] for s in steps] == ["python", "final_answer"] and "code" in steps[0]
 
 
-async def test_errors_come_back_as_a_traceback_of_the_models_own_lines(tmp_path: Path) -> None:
+async def test_errors_come_back_short_naming_the_models_own_line(tmp_path: Path) -> None:
     script = [block("x = 1\ny = x / 0"), block("final_answer(x + 1)")]
     engine = FakeEngine(1, reply=script)
     result = await Executor.create(tools=["python"]).run("x?", standalone_context(engine, workspace=tmp_path))
     observation = result.trace[0]["observation"]
-    assert observation.startswith("Error: ") and 'File "<code>", line 2' in observation
-    assert "ZeroDivisionError: division by zero" in observation and "snippet" not in observation
+    assert observation == "Error: Your code raised ZeroDivisionError: division by zero (line 2: y = x / 0)"
     assert result.output == "2"  # the failed block's state up to its error carries over
 
 
@@ -151,3 +150,18 @@ async def test_answers_are_plain_text_whatever_their_type(tmp_path: Path) -> Non
     assert (await runner.run("print('a')\nNone")).output.strip() == "a"
     assert (await runner.run("final_answer(['b', 2, 3.0])")).answer == "b, 2, 3"
     assert (await runner.run("print('FINAL')\nfinal_answer(0.5)")).answer == "0.5"
+
+
+async def test_the_task_comes_with_the_start_of_the_workspace_files(tmp_path: Path) -> None:
+    (tmp_path / "rain.csv").write_text("month,city,rain_mm\n" + "".join(f"M{i},Oslo,{i}\n" for i in range(20)))
+    (tmp_path / "tiny.json").write_text('{"a": 1}')
+    (tmp_path / "blob.bin").write_bytes(b"\0\1\2")
+    engine = FakeEngine(1, reply=[block("final_answer(1)")])
+    await Executor.create(tools=["python"]).run("Sum?", standalone_context(engine, workspace=tmp_path))
+    first = engine.requests[0][1][1].content
+    assert first.startswith("Task: Sum?\n\nFiles in the working folder (3), with the start of each:\n")
+    assert "--- rain.csv (21 lines)\nmonth,city,rain_mm\nM0,Oslo,0\n" in first and "M5,Oslo,5" not in first
+    assert "--- tiny.json (1 lines)\n{\"a\": 1}" in first and "--- blob.bin (3 bytes, binary)" in first
+    engine = FakeEngine(1, reply=[block("final_answer(1)")])
+    await Executor.create(tools=["python"], preview_files=0).run("Sum?", standalone_context(engine, workspace=tmp_path))
+    assert engine.requests[0][1][1].content == "Task: Sum?"
