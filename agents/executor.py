@@ -172,7 +172,7 @@ class Executor(Agent):
                 return self._result(turn.answer, trace, AgentOutcome.ANSWERED, step, conv)
             if turn.ok:
                 last_result = turn.observation
-            message = self._observation_message(turn, steps_left=max_steps - step)
+            message = self._observation_message(turn)
             # A small model that repeats a call that worked is stuck, and never tries something else: the next
             # turn may only answer (still an ordinary turn: the answer is parsed and checked as always).
             answer_only = turn.repeat_of_success
@@ -299,14 +299,12 @@ class Executor(Agent):
         status: ExecutorStatus = "answered" if outcome is AgentOutcome.ANSWERED else "step_limit"
         return ExecutorResult(output=output, outcome=outcome, status=status, steps=steps, trace=trace, tokens=conv.tokens)
 
-    def _observation_message(self, turn: _Turn, *, steps_left: int) -> str:
+    def _observation_message(self, turn: _Turn) -> str:
         observation = turn.observation
         if len(observation) > OBSERVATION_MAX_CHARS:
             observation = observation[:OBSERVATION_MAX_CHARS] + " [... cut]"
         message = f"Observation:\n{observation}" if self.action_format == "code" else f"Observation: {observation}"
-        if steps_left == 1:
-            message += f"\nYou have one step left: use it to give your final answer with {FINAL_ANSWER}."
-        elif turn.ok:
+        if turn.ok:
             message += f"\nIf this answers the task, call {FINAL_ANSWER} with it."
         return message
 

@@ -104,7 +104,7 @@ async def test_executor_at_the_step_limit_gets_a_last_turn_for_the_answer(tmp_pa
     assert repeat == "You already did exactly this at step 1, so it was not run again. Its result was:\n2"
     # A repeat of a call that worked means the model has what it needs: the next turn may only answer.
     assert "You have what you need: give your final answer now." in engine.requests[2][1][-1].content
-    assert engine.requests[3][1][-1].role == "user" and "You have one step left" in engine.requests[2][1][-1].content
+    assert engine.requests[3][1][-1].role == "user"
     assert [e.get("status") for e in events if e["event"] == "agent.step"][-1] == "step_limit"
 
 
