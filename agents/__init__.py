@@ -9,7 +9,8 @@ from __future__ import annotations
 from agents.base import Agent, standalone_context
 from agents.conversation import Conversation, parse_reply
 from agents.critic import Critic, Verdict
-from agents.executor import Action, Executor, ExecutorResult, action_schema
+from agents.executor import Executor, ExecutorResult
+from agents.json_actions import Action, action_schema
 from agents.planner import Planner, plan_schema, repair_plan
 from agents.review_loop import ExecuteWithCritic, ReviewedResult
 from agents.tools import Tool, ToolContext, ToolRegistry, default_registry, tool

@@ -120,6 +120,11 @@ class Agent:
         """The first message of every conversation. Subclasses add format instructions to the role."""
         return self.role
 
+    def constraints(self) -> list[dict[str, Any]]:
+        """The grammars this agent's requests use, as request arguments (``{"json_schema": ...}`` or
+        ``{"grammar": ...}``), so they can be compiled before a run; a node ``output_schema`` comes on top."""
+        return []
+
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> AgentResult | Any:
         """The agent's behaviour: the extension point. The default answers in one turn.
 

@@ -50,19 +50,32 @@ class Conversation:
         content: str | None,
         *,
         json_schema: dict[str, Any] | None = None,
+        grammar: str | None = None,
         max_tokens: int | None = None,
         stop: Sequence[str] = (),
+        sampling: Sampling | None = None,
     ) -> str:
-        """Add a user message (unless ``content`` is None), generate the assistant's reply, keep and return it."""
+        """Add a user message (unless ``content`` is None), generate the assistant's reply, keep and return it.
+
+        ``json_schema`` or ``grammar`` (GBNF) constrains the reply; ``sampling`` overrides the conversation's for
+        this turn. If the request fails (e.g. the conversation
+        no longer fits the context), the user message is taken back out, so the conversation stays as it was.
+        """
         if content is not None:
             self.add("user", content)
-        result = await self.seq.chat(
-            self.messages,
-            max_tokens=max_tokens or self.max_tokens,
-            stop=stop,
-            sampling=self.sampling,
-            json_schema=json_schema,
-        )
+        try:
+            result = await self.seq.chat(
+                self.messages,
+                max_tokens=max_tokens or self.max_tokens,
+                stop=stop,
+                sampling=sampling or self.sampling,
+                json_schema=json_schema,
+                grammar=grammar,
+            )
+        except Exception:
+            if content is not None:
+                self.messages.pop()
+            raise
         self.last = result
         self.tokens += result.completion_tokens
         self.add("assistant", result.text)

@@ -1,102 +1,98 @@
-"""`Executor`: a ReAct loop (thought → action → observation) with grammar-constrained actions.
+"""`Executor`: a ReAct loop (thought → action → observation) that always ends with an answer.
 
-Every reply is one JSON object ``{"thought": ..., "tool": ..., "arguments": {...}}``. The JSON schema behind
-the grammar is a union with one branch per tool, each branch carrying that tool's argument schema, so the
-model can only name tools it has and can only write arguments of the right shape. What the grammar cannot
-prevent — a reply cut off at ``max_tokens``, arguments pydantic rejects, a tool that fails — becomes an
-observation the model sees on its next step; the loop never crashes on model output. ``final_answer`` ends
-it; ``max_steps`` bounds it, and a result tells which of the two happened (``status``).
+Two ways to act (``action_format``):
+- ``code`` (`agents.code_actions`): each reply is a thought and a Python block, run in the sandboxed python
+  tool; ``final_answer(...)`` is callable from the code. Code agents do better than JSON tool callers on
+  GAIA-style work (string handling, counting, arithmetic over files) because one block does several steps.
+- ``json`` (`agents.json_actions`): each reply is ``{"thought", "tool", "arguments"}``, grammar-constrained
+  to the agent's tools and their argument schemas.
+- ``auto`` (the default): code when the agent has the python tool, else JSON.
+
+What a grammar cannot prevent — a reply cut off at ``max_tokens``, arguments pydantic rejects, a tool or code
+that fails — becomes an observation the model sees on its next step; the loop never crashes on model output.
+A call identical to an earlier one is not run again: its observation says so and shows the earlier result.
+When ``max_steps`` run out, one last turn asks for the final answer from what the conversation holds; the
+result then says ``step_limit`` (``status`` and ``outcome``) even though it carries an answer.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.errors import OutputParseError, ToolError
+from agentrt.engine.sampling import Sampling
+from agentrt.errors import ConfigError, ContextOverflowError, OutputParseError, ToolError
 from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeContext
+from agentrt.engine.remote.errors import UnsupportedByServerError
 
 from agents.base import Agent, event_node, preview
+from agents.code_actions import (
+    CODE_GRAMMAR,
+    CODE_STOPS,
+    FINAL_GRAMMAR,
+    PYTHON_TOOL,
+    CodeRunner,
+    bare_literal,
+    code_observation,
+    code_prompt,
+    parse_code_reply,
+    parse_final_literal,
+)
 from agents.conversation import Conversation, parse_reply
-from agents.tools import FINAL_ANSWER, Tool, ToolRegistry, final_answer
+from agents.json_actions import Action, action_schema, json_prompt
+from agents.tools import FINAL_ANSWER, ToolRegistry, final_answer
+from agents.workspace_preview import workspace_preview
 
 ExecutorStatus = Literal["answered", "step_limit"]
+ActionFormat = Literal["auto", "code", "json"]
 
-THOUGHT_MAX_CHARS = 160
-ARGUMENT_MAX_CHARS = 300
-CODE_MAX_CHARS = 800  # the python tool's `code` gets more room (llama.cpp refuses repetitions much over ~1000)
 OBSERVATION_MAX_CHARS = 1500  # what goes back into the conversation; the full text stays in the trace
-INVALID_REPLY_PLACEHOLDER = "{}"  # stands in for a malformed reply in the conversation
+FINAL_TURN_MAX_TOKENS = 160
+ESCAPE_TEMPERATURE = 0.7  # the turn after a repeated failure samples, so the model can leave the rut  # the last turn at the step limit writes a thought and an answer, no code
+INVALID_REPLY_PLACEHOLDER = {"json": "{}", "code": "Thought: (removed)\n```python\npass\n```"}
 
 
 class ExecutorOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_steps: int = Field(6, ge=1, le=50, description="most model turns before giving up with 'step_limit'")
+    max_steps: int = Field(6, ge=1, le=50, description="most actions before the last turn asks for the answer")
+    action_format: ActionFormat = Field(
+        "auto", description="code: Python blocks run in the python tool; json: tool calls; auto: code if python"
+    )
+    worked_example: bool = Field(
+        True, description="show a short worked example in the prompt (off for models too small to follow one)"
+    )
     constrain_arguments: bool = Field(
-        True, description="put each tool's argument schema in the grammar (False: any JSON object)"
+        True, description="JSON actions: put each tool's argument schema in the grammar (False: any JSON object)"
+    )
+    preview_files: int = Field(
+        5, ge=0, le=50, description="show the start of up to this many workspace files with the task (0: none)"
     )
 
 
-class Action(BaseModel):
-    """One parsed ReAct reply."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    thought: str = ""
-    tool: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-
-
 class ExecutorResult(AgentResult):
-    """An `AgentResult` that also says how the loop ended."""
+    """An `AgentResult` that also says how the loop ended (``outcome`` says the same, for the graph runtime)."""
 
     status: ExecutorStatus = "answered"
     steps: int = 0
 
 
-def _bounded_arguments(item: Tool) -> dict[str, Any]:
-    """A tool's argument schema for the grammar: every property required, every string bounded in length."""
-    schema = item.arguments_schema()
-    properties: dict[str, Any] = {}
-    for key, prop in schema.get("properties", {}).items():
-        prop = dict(prop)
-        if prop.get("type") == "string" and "maxLength" not in prop:
-            prop["maxLength"] = CODE_MAX_CHARS if key == "code" else ARGUMENT_MAX_CHARS
-        properties[key] = prop
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties),
-        "additionalProperties": False,
-    }
+@dataclass
+class _Turn:
+    """What one action gave: the observation, whether it worked, and the answer when it ended the run."""
 
-
-def action_schema(tools: ToolRegistry, *, constrain_arguments: bool = True) -> dict[str, Any]:
-    """The JSON schema of one ReAct reply for these tools."""
-    thought = {"type": "string", "maxLength": THOUGHT_MAX_CHARS}
-    if not constrain_arguments:
-        return {
-            "type": "object",
-            "properties": {"thought": thought, "tool": {"enum": tools.names()}, "arguments": {"type": "object"}},
-            "required": ["thought", "tool", "arguments"],
-            "additionalProperties": False,
-        }
-    branches = [
-        {
-            "type": "object",
-            "properties": {"thought": thought, "tool": {"const": item.name}, "arguments": _bounded_arguments(item)},
-            "required": ["thought", "tool", "arguments"],
-            "additionalProperties": False,
-        }
-        for item in tools
-    ]
-    return branches[0] if len(branches) == 1 else {"anyOf": branches}
+    ok: bool
+    observation: str
+    answer: str | None = None
+    repeat_of_success: bool = False  # the action repeated an earlier one that worked
+    repeat_of_failure: bool = False  # the action repeated an earlier one that failed
+    fields: dict[str, Any] = field(default_factory=dict)  # extra trace fields (thought, tool, code, ...)
 
 
 class Executor(Agent):
-    """Solves a task with tools, one thought and one action per turn, until ``final_answer``."""
+    """Solves a task with tools or code, one thought and one action per turn, until it gives the answer."""
 
     default_role = "You are a careful assistant that solves tasks step by step, using tools when they help."
     Options = ExecutorOptions
@@ -106,103 +102,267 @@ class Executor(Agent):
         super().__init__(spec, registry=registry)
         if FINAL_ANSWER not in self.tools:
             self.tools.register(final_answer)  # the loop's only way out, so always there
+        chosen = self.options.action_format
+        if chosen == "auto":
+            chosen = "code" if PYTHON_TOOL in self.tools else "json"
+        elif chosen == "code" and PYTHON_TOOL not in self.tools:
+            raise ConfigError(f"agent {spec.name!r}: action_format 'code' needs the {PYTHON_TOOL!r} tool in its tools")
+        self.action_format: Literal["code", "json"] = chosen
         self.schema = action_schema(self.tools, constrain_arguments=self.options.constrain_arguments)
+        self.final_schema = action_schema(self.tools.subset([FINAL_ANSWER]))
+
+    def constraints(self) -> list[dict[str, Any]]:
+        """The grammar arguments this agent's requests use (``json_schema=`` or ``grammar=``), turn and last turn."""
+        if self.action_format == "code":
+            return [{"grammar": CODE_GRAMMAR}, {"grammar": FINAL_GRAMMAR}]
+        return [{"json_schema": self.schema}, {"json_schema": self.final_schema}]
 
     def system_prompt(self, ctx: NodeContext) -> str:
-        # No worked example: a 135M model copies examples verbatim, and the grammar already fixes the format.
-        return (
-            f"{self.role}\n\n"
-            'Each turn, reply with one JSON object: {"thought": "<short reasoning>", "tool": "<tool name>", '
-            '"arguments": {<the tool\'s arguments>}}.\n'
-            f"Tools:\n{self.tools.describe()}\n"
-            'After each tool call you receive "Observation: <result>". '
-            f"When you know the answer to the task, call {FINAL_ANSWER} with it."
-        )
+        if self.action_format == "code":
+            return code_prompt(self.role, self.tools, example=self.options.worked_example)
+        return json_prompt(self.role, self.tools, example=self.options.worked_example)
 
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> ExecutorResult:
+        where = f"node {ctx.node_id!r} agent {ctx.agent!r}"
+        step_constraint, final_constraint = self.constraints()
+        runner = CodeRunner(self.tools, ctx.workspace) if self.action_format == "code" else None
         trace: list[dict[str, Any]] = []
-        message = f"Task: {task}"
+        seen: dict[str, tuple[int, str, bool]] = {}  # action key -> (step, observation, ok)
         last_result = ""
-        previous: tuple[str, dict[str, Any]] | None = None
-        for step in range(1, self.options.max_steps + 1):
-            text = await conv.ask(message, json_schema=self.schema)
+        message = f"Task: {task}"
+        preview = workspace_preview(ctx.workspace, files=self.options.preview_files)
+        if preview:
+            # The model sees what it works on (column names, a JSON file's shape) before it writes a line.
+            message += f"\n\n{preview}"
+        max_steps = self.options.max_steps
+        answer_only = False  # after a repeat of a call that worked: the model has what it needs, ask for the answer
+        escape = False  # after a repeat of a call that failed: sample, or greedy decoding repeats it forever
+        for step in range(1, max_steps + 1):
+            try:
+                text = await self._ask(
+                    conv,
+                    message,
+                    final_constraint if answer_only else step_constraint,
+                    sampling=_escape_sampling(self.sampling, step) if escape else None,
+                )
+            except ContextOverflowError as exc:
+                trace.append({"step": step, "error": str(exc)})
+                message = "Observation: the conversation is too long to continue."
+                break
             entry: dict[str, Any] = {"step": step, "reply": text}
             trace.append(entry)
+            truncated = conv.last is not None and conv.last.finish_reason == "length"
             try:
-                action = parse_reply(
-                    text,
-                    Action,
-                    where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}",
-                    truncated=conv.last is not None and conv.last.finish_reason == "length",
-                )
+                if runner is not None:
+                    turn = await self._code_turn(text, runner, seen, step, ctx, truncated=truncated)
+                else:
+                    turn = await self._json_turn(text, seen, step, ctx, truncated=truncated)
             except OutputParseError as exc:
-                truncated = conv.last is not None and conv.last.finish_reason == "length"
                 entry.update(ok=False, observation=f"Error: {exc}")
                 self.emit_step(ctx, step, observation=f"Error: {exc}")
                 # The model sees a short reason, and not its malformed reply: a small model copies what it sees.
-                conv.replace_last_reply(INVALID_REPLY_PLACEHOLDER)
-                reason = "it was too long and was cut off" if truncated else "it was not a valid action"
-                message = (
-                    f"Observation: Error: your reply was removed because {reason}. Keep the thought short and "
-                    "reply with one JSON object with keys thought, tool, arguments."
-                )
+                conv.replace_last_reply(INVALID_REPLY_PLACEHOLDER[self.action_format])
+                reason = "it was too long and was cut off" if truncated else "it was not in the required format"
+                message = f"Observation: Error: your reply was removed because {reason}. {self._format_hint()}"
                 continue
-            entry.update(thought=action.thought, tool=action.tool, arguments=action.arguments)
-            if action.tool == FINAL_ANSWER:
-                try:
-                    answer = self.tools.get(FINAL_ANSWER).validate(action.arguments).answer  # type: ignore[attr-defined]
-                except ToolError as exc:
-                    observation = f"Error: {exc}"
-                    entry.update(ok=False, observation=observation)
-                    self.emit_step(ctx, step, thought=action.thought, action=action.tool, observation=observation)
-                    message = f"Observation: {observation}"
-                    continue
-                entry.update(ok=True, answer=answer)
-                self.emit_step(ctx, step, thought=action.thought, action=FINAL_ANSWER, observation=answer)
-                return ExecutorResult(output=answer, trace=trace, status="answered", steps=step, tokens=conv.tokens)
-            ok, observation = await self.call_tool(action, ctx)
-            if ok:
-                last_result = observation
-            entry.update(ok=ok, observation=observation)
-            self.emit_step(ctx, step, thought=action.thought, action=action.tool, observation=observation)
-            if len(observation) > OBSERVATION_MAX_CHARS:
-                observation = observation[:OBSERVATION_MAX_CHARS] + " [... cut]"
-            message = f"Observation: {observation}"
-            # Small models tend to repeat a call forever; a nudge towards answering costs a few tokens.
-            if (action.tool, action.arguments) == previous:
-                message += f"\nYou already made this exact call. Use the result: call {FINAL_ANSWER} or try something else."
-            elif ok:
-                message += f"\nIf this answers the task, call {FINAL_ANSWER}."
-            previous = (action.tool, action.arguments)
-        trace.append({"status": "step_limit", "max_steps": self.options.max_steps})
-        # One more agent.step, so readers of the event stream (the dashboard, GAIA) see how the loop ended.
-        self.emit_step(ctx, self.options.max_steps, status="step_limit", observation=last_result or None)
-        return ExecutorResult(
-            output=last_result, trace=trace, status="step_limit", outcome=AgentOutcome.STEP_LIMIT,
-            steps=self.options.max_steps, tokens=conv.tokens,
+            entry.update(turn.fields, ok=turn.ok, observation=turn.observation)
+            self.emit_step(ctx, step, observation=turn.answer or turn.observation, **_event_fields(turn.fields))
+            if turn.answer is not None:
+                entry["answer"] = turn.answer
+                return self._result(turn.answer, trace, AgentOutcome.ANSWERED, step, conv)
+            if turn.ok:
+                last_result = turn.observation
+            message = self._observation_message(turn)
+            # A small model that repeats a call that worked is stuck, and never tries something else: the next
+            # turn may only answer (still an ordinary turn: the answer is parsed and checked as always).
+            answer_only = turn.repeat_of_success
+            escape = turn.repeat_of_failure
+            if answer_only:
+                message += f"\nYou have what you need: give your final answer now. {self._answer_how()}"
+        return await self._last_turn(conv, message, final_constraint, trace, last_result, ctx, where)
+
+    # --- one turn of each format ------------------------------------------------------------------------------
+
+    async def _json_turn(
+        self, text: str, seen: dict[str, tuple[int, str, bool]], step: int, ctx: NodeContext, *, truncated: bool
+    ) -> _Turn:
+        action = parse_reply(text, Action, where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}", truncated=truncated)
+        fields = {"thought": action.thought, "tool": action.tool, "arguments": action.arguments}
+        if action.tool == FINAL_ANSWER:
+            try:
+                answer = self.tools.get(FINAL_ANSWER).validate(action.arguments).answer  # type: ignore[attr-defined]
+            except ToolError as exc:
+                return _Turn(False, f"Error: {exc}", fields=fields)
+            return _Turn(True, answer, answer=answer, fields=fields)
+        repeated = _repeat(seen, action.key(), fields)
+        if repeated is not None:
+            return repeated
+        ok, observation = await self.call_tool(action, ctx)
+        seen[action.key()] = (step, observation, ok)
+        return _Turn(ok, observation, fields=fields)
+
+    async def _code_turn(
+        self,
+        text: str,
+        runner: CodeRunner,
+        seen: dict[str, tuple[int, str, bool]],
+        step: int,
+        ctx: NodeContext,
+        *,
+        truncated: bool,
+    ) -> _Turn:
+        action = parse_code_reply(text, where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}", truncated=truncated)
+        fields: dict[str, Any] = {"thought": action.thought, "tool": PYTHON_TOOL, "code": action.code}
+        key = "\n".join(line.rstrip() for line in action.code.strip().splitlines())
+        stated = bare_literal(action.code)
+        if stated is not None:
+            fields.update(tool=FINAL_ANSWER, stated=True)  # a block that only states a value: the answer
+            return _Turn(True, stated, answer=stated, fields=fields)
+        repeated = _repeat(seen, key, fields)
+        if repeated is not None:
+            return repeated
+        try:
+            run = await runner.run(action.code)
+        except ToolError as exc:
+            self._emit_tool(ctx, PYTHON_TOOL, action.code, error=str(exc))
+            observation = code_observation(None, exc, OBSERVATION_MAX_CHARS)
+            seen[key] = (step, observation, False)
+            return _Turn(False, observation, fields=fields)
+        self._emit_tool(ctx, PYTHON_TOOL, action.code)
+        if run.answer is not None:
+            fields["tool"] = FINAL_ANSWER  # the action that ended the run, as in JSON mode
+            return _Turn(True, run.answer, answer=run.answer, fields=fields)
+        observation = code_observation(run, None, OBSERVATION_MAX_CHARS)
+        ok = True
+        if run.tool is not None:
+            called = Action(tool=run.tool, arguments=run.arguments or {})
+            ok, result = await self.call_tool(called, ctx)
+            printed = run.output.strip() + "\n" if run.output.strip() else ""
+            observation = (
+                f"{printed}{run.tool}({', '.join(f'{k}={v!r}' for k, v in called.arguments.items())}) returned:\n"
+                f"{result}\n(A tool call ends the code block: the lines after it did not run.)"
+            )
+            fields.update(called_tool=run.tool, arguments=called.arguments)
+        seen[key] = (step, observation, ok)
+        return _Turn(ok, observation, fields=fields)
+
+    # --- the end ------------------------------------------------------------------------------------------------
+
+    async def _last_turn(
+        self,
+        conv: Conversation,
+        message: str,
+        constraint: dict[str, Any],
+        trace: list[dict[str, Any]],
+        last_result: str,
+        ctx: NodeContext,
+        where: str,
+    ) -> ExecutorResult:
+        """Out of steps: one more turn that may only give the answer, from what the conversation holds."""
+        max_steps = self.options.max_steps
+        message += (
+            f"\n\nYou have used all {max_steps} steps. Give your final answer to the task now, from what you found "
+            f"above. {self._answer_how()}"
         )
+        answer: str | None = None
+        entry: dict[str, Any] = {"step": max_steps + 1, "status": "step_limit", "max_steps": max_steps}
+        trace.append(entry)
+        try:
+            text = await self._ask(conv, message, constraint, max_tokens=min(self.max_tokens, FINAL_TURN_MAX_TOKENS))
+            entry["reply"] = text
+            if self.action_format == "code":
+                answer = parse_final_literal(text)
+            else:
+                action = parse_reply(text, Action, where=f"{where} last turn")
+                if action.tool == FINAL_ANSWER:
+                    answer = self.tools.get(FINAL_ANSWER).validate(action.arguments).answer  # type: ignore[attr-defined]
+        except (ContextOverflowError, OutputParseError, ToolError) as exc:
+            entry["error"] = str(exc)
+        entry["answer"] = answer
+        output = answer if answer is not None else last_result
+        # One more agent.step, so readers of the event stream (the dashboard, GAIA) see how the loop ended.
+        self.emit_step(ctx, max_steps + 1, status="step_limit", action=FINAL_ANSWER, observation=output or None)
+        return self._result(output, trace, AgentOutcome.STEP_LIMIT, max_steps, conv)
+
+    async def _ask(self, conv: Conversation, message: str, constraint: dict[str, Any], **options: Any) -> str:
+        try:
+            return await conv.ask(message, **constraint, **options)
+        except UnsupportedByServerError:
+            if "grammar" not in constraint:
+                raise
+            # A server that takes no GBNF grammar (vLLM, OpenAI): the prompt's format and stop strings must do.
+            return await conv.ask(message, stop=CODE_STOPS, **options)
+
+    def _result(
+        self, output: str, trace: list[dict[str, Any]], outcome: AgentOutcome, steps: int, conv: Conversation
+    ) -> ExecutorResult:
+        status: ExecutorStatus = "answered" if outcome is AgentOutcome.ANSWERED else "step_limit"
+        return ExecutorResult(output=output, outcome=outcome, status=status, steps=steps, trace=trace, tokens=conv.tokens)
+
+    def _observation_message(self, turn: _Turn) -> str:
+        observation = turn.observation
+        if len(observation) > OBSERVATION_MAX_CHARS:
+            observation = observation[:OBSERVATION_MAX_CHARS] + " [... cut]"
+        message = f"Observation:\n{observation}" if self.action_format == "code" else f"Observation: {observation}"
+        if turn.ok:
+            message += f"\nIf this answers the task, call {FINAL_ANSWER} with it."
+        return message
+
+    def _answer_how(self) -> str:
+        if self.action_format == "code":
+            return (
+                "Do not run more code: reply with a thought and a code block that only calls final_answer with your "
+                "answer written out as a literal."
+            )
+        return f"Do not call any tool but {FINAL_ANSWER}."
+
+    def _format_hint(self) -> str:
+        if self.action_format == "code":
+            return "Reply with one line starting with 'Thought:' and then one ```python code block."
+        return "Keep the thought short and reply with one JSON object with keys thought, tool, arguments."
+
+    # --- tools ------------------------------------------------------------------------------------------------
 
     async def call_tool(self, action: Action, ctx: NodeContext) -> tuple[bool, str]:
         """Run the named tool; (ok, observation). A `ToolError` is an observation too, never an exception."""
         try:
             result = await self.tools.get(action.tool).invoke(action.arguments, self.tool_context(ctx))
         except ToolError as exc:
-            ctx.events.emit(
-                "tool.called",
-                node=event_node(ctx),
-                agent=ctx.agent,
-                tool=action.tool,
-                arguments=preview(action.arguments),
-                ok=False,
-                error=preview(str(exc)),
-            )
+            self._emit_tool(ctx, action.tool, action.arguments, error=str(exc))
             return False, f"Error: {exc}"
-        ctx.events.emit(
-            "tool.called",
-            node=event_node(ctx),
-            agent=ctx.agent,
-            tool=action.tool,
-            arguments=preview(action.arguments),
-            ok=True,
-        )
+        self._emit_tool(ctx, action.tool, action.arguments)
         return True, result
+
+    def _emit_tool(self, ctx: NodeContext, tool: str, arguments: Any, *, error: str | None = None) -> None:
+        fields: dict[str, Any] = {"ok": error is None}
+        if error is not None:
+            fields["error"] = preview(error)
+        ctx.events.emit(
+            "tool.called", node=event_node(ctx), agent=ctx.agent, tool=tool, arguments=preview(arguments), **fields
+        )
+
+
+def _repeat(seen: dict[str, tuple[int, str, bool]], key: str, fields: dict[str, Any]) -> _Turn | None:
+    """The turn of an action identical to an earlier one: not run again, its observation shows the earlier result."""
+    if key not in seen:
+        return None
+    earlier_step, observation, ok = seen[key]
+    text = f"You already did exactly this at step {earlier_step}, so it was not run again. Its result was:\n{observation}"
+    if not ok:
+        text += "\nDo not repeat it: try something different."
+    return _Turn(False, text, fields={**fields, "repeat_of": earlier_step}, repeat_of_success=ok, repeat_of_failure=not ok)
+
+
+def _escape_sampling(sampling: Sampling, step: int) -> Sampling:
+    """Sampling for the turn after a repeated failure: some temperature, seeded by the step (repeatable runs)."""
+    if sampling.temperature >= ESCAPE_TEMPERATURE:
+        return sampling
+    return sampling.model_copy(update={"temperature": ESCAPE_TEMPERATURE, "seed": step})
+
+
+def _event_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The trace fields an ``agent.step`` event carries: thought, action (the tool) and the code, if any."""
+    shown = {"thought": fields.get("thought") or None, "action": fields.get("tool")}
+    if "code" in fields:
+        shown["code"] = fields["code"]
+    return shown

@@ -21,7 +21,9 @@ from agents.conversation import Conversation
 
 ID_MAX_CHARS = 24
 STEP_TASK_MIN_CHARS = 8
-STEP_TASK_MAX_CHARS = 200
+# A step's task: prose of at least STEP_TASK_MIN_CHARS characters, without braces, brackets, quotes,
+# backslashes or newlines (a model that starts writing JSON inside a task, "6+6 }, {", is held to prose).
+STEP_TASK_PATTERN = r'^[^{}\[\]"\\\n]{%d,}$' % STEP_TASK_MIN_CHARS
 
 
 class PlannerOptions(BaseModel):
@@ -56,13 +58,17 @@ def step_ids(max_steps: int) -> list[str]:
 
 
 def plan_schema(max_steps: int, agents: list[str]) -> dict[str, Any]:
-    """The plan's JSON schema for the grammar: ids and needs from a fixed set, bounded task text."""
+    """The plan's JSON schema for the grammar: ids and needs from a fixed set.
+
+    A step's task is prose (`STEP_TASK_PATTERN`) whose length is bounded by the request's max_tokens, never
+    mid-sentence by the schema.
+    """
     ids = step_ids(max_steps)
     step: dict[str, Any] = {
         "type": "object",
         "properties": {
             "id": {"enum": ids},
-            "task": {"type": "string", "minLength": STEP_TASK_MIN_CHARS, "maxLength": STEP_TASK_MAX_CHARS},
+            "task": {"type": "string", "pattern": STEP_TASK_PATTERN},
             "needs": {"type": "array", "items": {"enum": ids}, "maxItems": max(1, max_steps - 1)},
         },
         "required": ["id", "task", "needs"],
@@ -132,20 +138,20 @@ class Planner(Agent):
         )
         return (
             f"{self.role}\n\n"
-            f"Reply with a JSON plan of 1 to {self.options.max_steps} steps for the user's task. Each step has an "
-            f"id ({', '.join(step_ids(self.options.max_steps))}, in order), a task that one assistant can do "
-            "alone, and needs: the ids of earlier steps whose "
-            f"results it uses (empty if none). Steps that do not need each other run at the same time.{agents}"
+            f"Reply with a JSON plan of 1 to {self.options.max_steps} steps for the user's task; a simple task "
+            f"needs only one step. Each step has an id ({', '.join(step_ids(self.options.max_steps))}, in order), "
+            "a task and needs. The task is one sentence that says exactly what to compute or find, with every "
+            "number and name it needs: the assistant doing a step sees only its task and the results of the steps "
+            "it needs. needs lists the ids of earlier steps whose results the step uses (empty if none). Steps "
+            f"that do not need each other run at the same time.{agents}"
         )
+
+    def constraints(self) -> list[dict[str, Any]]:
+        return [{"json_schema": plan_schema(self.options.max_steps, self.options.agents)}]
 
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> AgentResult:
         where = f"node {ctx.node_id!r} agent {ctx.agent!r} (planner)"
-        raw = await conv.ask_json(
-            f"Task: {task}",
-            RawPlan,
-            json_schema=plan_schema(self.options.max_steps, self.options.agents),
-            where=where,
-        )
+        raw = await conv.ask_json(f"Task: {task}", RawPlan, **self.constraints()[0], where=where)
         steps, notes = repair_plan(raw, max_steps=self.options.max_steps, agents=self.options.agents, where=where)
         self.emit_step(
             ctx, 1, thought=f"plan of {len(steps)} steps", observation=[s.model_dump() for s in steps]

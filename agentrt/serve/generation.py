@@ -154,7 +154,11 @@ class GenerationResponse:
         await self._send_json(send, 200, self.shape.body(result, output, finish))
 
     async def _stream(self, seq: Any, send: Send) -> None:
-        stream = seq.stream(prompt=self.prepared.prompt, **self.prepared.options)
+        try:  # a request the engine refuses up front (e.g. a grammar llama.cpp cannot compile) fails here
+            stream = seq.stream(prompt=self.prepared.prompt, **self.prepared.options)
+        except EngineError as exc:
+            await self._send_error(send, _engine_error(exc, self.prepared))
+            return
         # Closing the iterator (also when this task is cancelled between two chunks) cancels the engine request.
         async with contextlib.aclosing(aiter(stream)) as chunks:
             try:

@@ -14,6 +14,7 @@ import pytest
 from agentrt.engine.request import ChatMessage
 from agentrt.errors import ConfigError, OutputParseError
 from agentrt.events import EventBus
+from agentrt.graph.contract import AgentOutcome
 from agentrt.testing.fake_engine import FakeEngine
 
 from agents import (
@@ -22,7 +23,6 @@ from agents import (
     ExecuteWithCritic,
     Executor,
     Planner,
-    Verdict,
     action_schema,
     default_registry,
     plan_schema,
@@ -31,6 +31,7 @@ from agents import (
     tool,
 )
 from agents.conversation import close_truncated_json
+from agents.critic import VERDICT_SCHEMA, results_agree, split_review
 from agents.planner import RawPlan
 
 
@@ -87,20 +88,42 @@ async def test_executor_recovers_from_schema_invalid_replies_and_tool_errors(tmp
     assert all(m.content.startswith("Observation: Error:") for m in engine.requests[4][1][3::2])
 
 
-async def test_executor_stops_at_the_step_limit_with_a_visible_status(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=lambda owner, messages: act("calculator", expression="1+1"))
+async def test_executor_at_the_step_limit_gets_a_last_turn_for_the_answer(tmp_path: Path) -> None:
+    script = [act("calculator", expression="1+1")] * 3 + [act("final_answer", answer="2")]
+    engine = FakeEngine(1, reply=script)
+    events = recorder(engine)
     result = await Executor.create(tools=["calculator"], max_steps=3).run("loop", standalone_context(engine, workspace=tmp_path))
-    assert (result.status, result.steps, result.output) == ("step_limit", 3, "2")
-    assert result.trace[-1] == {"status": "step_limit", "max_steps": 3}
-    assert len(engine.requests) == 3
+    assert (result.status, result.outcome, result.steps, result.output) == ("step_limit", AgentOutcome.STEP_LIMIT, 3, "2")
+    assert result.trace[-1]["status"] == "step_limit" and result.trace[-1]["answer"] == "2"
+    assert len(engine.requests) == 4
+    last_turn = engine.requests[3][1][-1].content
+    assert "You have used all 3 steps. Give your final answer" in last_turn
+    # The same call is run once; repeats get the earlier result back, with a note that it was not run again.
+    assert [e["ok"] for e in events if e["event"] == "tool.called"] == [True]
+    repeat = result.trace[1]["observation"]
+    assert repeat == "You already did exactly this at step 1, so it was not run again. Its result was:\n2"
+    # A repeat of a call that worked means the model has what it needs: the next turn may only answer.
+    assert "You have what you need: give your final answer now." in engine.requests[2][1][-1].content
+    assert engine.requests[3][1][-1].role == "user"
+    assert [e.get("status") for e in events if e["event"] == "agent.step"][-1] == "step_limit"
 
 
-def test_action_schema_has_one_branch_per_tool_with_bounded_strings() -> None:
+async def test_a_last_turn_that_gives_no_answer_keeps_the_last_result(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=[act("calculator", expression="2+3"), act("calculator", expression="9")])
+    result = await Executor.create(tools=["calculator"], max_steps=1).run("x", standalone_context(engine, workspace=tmp_path))
+    assert (result.status, result.outcome, result.output) == ("step_limit", AgentOutcome.STEP_LIMIT, "5")
+    assert result.trace[-1]["answer"] is None
+
+
+def test_action_schema_has_one_branch_per_tool_and_no_length_bounds() -> None:
     registry = default_registry().subset(["calculator", "final_answer"])
     schema = action_schema(registry)
     assert [b["properties"]["tool"]["const"] for b in schema["anyOf"]] == ["calculator", "final_answer"]
     args = schema["anyOf"][0]["properties"]["arguments"]
-    assert args["required"] == ["expression"] and args["properties"]["expression"]["maxLength"] > 0
+    assert args["required"] == ["expression"]
+    # A length bound cuts a thought or an argument mid-sentence; max_tokens bounds a reply instead.
+    assert "maxLength" not in json.dumps(schema)
+    assert list(schema["anyOf"][0]["properties"]) == ["thought", "tool", "arguments"]
     loose = action_schema(registry, constrain_arguments=False)
     assert loose["properties"]["tool"] == {"enum": ["calculator", "final_answer"]}
 
@@ -202,25 +225,67 @@ def test_an_unclosable_reply_is_left_alone() -> None:
 # --- critic and review rounds -----------------------------------------------------------------------------
 
 
-async def test_critic_returns_a_verdict(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=json.dumps({"verdict": "revise", "feedback": "show the sum"}))
-    verdict = await Critic.create().review("6+6?", "twelve-ish", standalone_context(engine, workspace=tmp_path))
-    assert verdict == Verdict(verdict="revise", feedback="show the sum") and not verdict.approved
-    assert "Answer: twelve-ish" in engine.requests[0][1][-1].content
+def critic_reply(result: str, given: str, verdict: str, feedback: str = "looks fine"):  # type: ignore[no-untyped-def]
+    """A scripted critic: its own solution first, then the comparison."""
+
+    def reply(owner: str, messages: list[ChatMessage]) -> str:
+        if "Solve this task yourself" in messages[-1].content:
+            return json.dumps({"solution": f"working that reaches {result}", "result": result})
+        return json.dumps({"given": given, "feedback": feedback, "verdict": verdict})
+
+    return reply
+
+
+async def test_the_critic_solves_before_it_sees_the_answer(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=critic_reply("12", "12", "approve"))
+    verdict = await Critic.create().review("How much is 6+6?", "6+6 is 12", standalone_context(engine, workspace=tmp_path))
+    assert verdict.approved and (verdict.expected, verdict.given, verdict.solution) == ("12", "12", "working that reaches 12")
+    solve, judge = (messages[-1].content for _, messages in engine.requests)
+    assert "How much is 6+6?" in solve and "6+6 is 12" not in solve  # the answer is held back
+    assert judge.startswith("Your result: 12\nThe answer to review: 6+6 is 12\n")
+    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 12", standalone_context(engine, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.ANSWERED
+
+
+async def test_a_verdict_follows_from_the_results_it_compares(tmp_path: Path) -> None:
+    # The model approves "13" against its own 12 (as a 0.5B model does): the verdict and feedback are corrected.
+    engine = FakeEngine(1, reply=critic_reply("6 + 6 equals 12.", "13", "approve", "The answer is correct."))
+    result = await Critic.create().run("Task: 6+6?\n\nAnswer: 13", standalone_context(engine, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.REJECTED
+    assert result.output["verdict"] == "revise"
+    assert result.output["feedback"] == "The answer gives 13, but solving the task gives 6 + 6 equals 12."
+    # Results that cannot be compared plainly leave the model's verdict as it is.
+    engine = FakeEngine(1, reply=critic_reply("a short poem", "a haiku", "revise", "too long"))
+    verdict = await Critic.create().review("Write a poem", "...", standalone_context(engine, workspace=tmp_path))
+    assert (verdict.verdict, verdict.feedback) == ("revise", "too long")
+    assert results_agree("Tom Brennan, Omar Haddad", "tom brennan, omar haddad") is True
+
+
+async def test_a_critic_without_a_separate_answer_judges_in_one_turn(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=json.dumps({"given": "", "feedback": "show the sum", "verdict": "revise"}))
+    result = await Critic.create().run("Is 6+6=13 right?", standalone_context(engine, workspace=tmp_path))
+    assert result.outcome == AgentOutcome.REJECTED and len(engine.requests) == 1
+
+
+def test_the_critic_compares_before_it_judges() -> None:
+    assert list(VERDICT_SCHEMA["properties"]) == ["given", "feedback", "verdict"] == VERDICT_SCHEMA["required"]
+    assert split_review("Task: a?\n\nAnswer: b\n\nIs the answer correct and complete for the task?") == ("a?", "b")
 
 
 async def test_review_rounds_revise_then_approve_on_a_single_sequence(tmp_path: Path) -> None:
     def reply(owner: str, messages: list[ChatMessage]) -> str:
         if owner.endswith(".critic"):
-            approve = "Answer: 12" in messages[-1].content
-            return json.dumps({"verdict": "approve" if approve else "revise", "feedback": "" if approve else "wrong"})
+            if "Solve this task yourself" in messages[-1].content:
+                return json.dumps({"solution": "6+6", "result": "12"})
+            approve = "The answer to review: 12" in messages[-1].content
+            return json.dumps({"given": "", "verdict": "approve" if approve else "revise", "feedback": "" if approve else "wrong"})
         revising = "A reviewer asked for changes: wrong" in messages[1].content
         return act("final_answer", answer="12" if revising else "11")
 
     engine = FakeEngine(1, reply=reply)  # one sequence: executor and critic must take turns, not deadlock
     agent = ExecuteWithCritic.create("solver", tools=["calculator"], max_rounds=3)
     result = await agent.run("6+6?", standalone_context(engine, workspace=tmp_path, agent="solver"))
-    assert (result.output, result.approved, result.rounds) == ("12", True, 2)
+    assert (result.output, result.approved, result.rounds, result.outcome) == ("12", True, 2, AgentOutcome.ANSWERED)
     assert [r["verdict"] for r in result.trace] == ["revise", "approve"]
     assert engine.lease_order == ["main/solver.executor", "main/solver.critic"] * 2
 
@@ -228,13 +293,14 @@ async def test_review_rounds_revise_then_approve_on_a_single_sequence(tmp_path: 
 async def test_review_rounds_stop_at_the_limit(tmp_path: Path) -> None:
     def reply(owner: str, messages: list[ChatMessage]) -> str:
         if owner.endswith(".critic"):
-            return json.dumps({"verdict": "revise", "feedback": "no"})
+            return critic_reply("12", "11", "revise", "no")(owner, messages)
         return act("final_answer", answer="11")
 
     result = await ExecuteWithCritic.create(max_rounds=2).run(
         "6+6?", standalone_context(FakeEngine(2, reply=reply), workspace=tmp_path)
     )
     assert (result.approved, result.rounds, result.output) == (False, 2, "11")
+    assert result.outcome == AgentOutcome.REJECTED
 
 
 # --- the base class as an extension point ---------------------------------------------------------------

@@ -1,0 +1,327 @@
+"""Code actions: the Executor acts by writing Python, run in the sandboxed python tool (smolagents' CodeAgent way).
+
+Each reply is ``Thought: <one line>`` and one fenced Python block, held to that shape by a small GBNF grammar
+(no length bounds in it: generation is bounded by tokens). The block runs in a fresh sandboxed process, but
+with the blocks that ran before it replayed silently first, so variables carry over from step to step as in
+a notebook. A prelude gives the code:
+
+- ``final_answer(answer)``: ends the run; the answer travels back as one JSON line after a marker that is
+  random per run, so printed text cannot pass for it;
+- the agent's other tools as functions (``search(query=...)``): calling one stops the block, the Executor runs
+  the tool outside the sandbox, and its result comes back as the observation;
+- ``read_file(path)`` and ``list_files(path)`` as plain Python inside the sandbox, when the agent has them.
+
+As in a notebook, a block that ends with an expression shows its value.
+
+What the code prints, or the error it raised (a traceback of the model's own lines only), comes back as
+"Observation:", bounded in length.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentrt.errors import OutputParseError, ToolError
+
+from agents.tools import FINAL_ANSWER, ToolRegistry, run_python
+
+PYTHON_TOOL = "python"
+_RAISED_IN_CODE = "Your code raised "  # starts the prelude's error report: the model's code raised (not a timeout)
+# Tools the sandbox does itself (as plain Python in the workspace), so calling them does not end a block.
+IN_SANDBOX_TOOLS = {"read_file", "list_files", "calculator"}
+
+CODE_GRAMMAR = r'''
+root ::= "Thought: " thought "\n```python\n" code "```"
+thought ::= [^\n]+
+code ::= line+
+line ::= [^`\n] [^\n]* "\n" | "\n"
+'''
+
+# The last turn at the step limit: one literal answer, no more code to run.
+FINAL_GRAMMAR = r'''
+root ::= "Thought: " thought "\n```python\nfinal_answer(" value ")\n```"
+thought ::= [^\n]+
+value ::= string | number
+string ::= "\"" ([^"\\\n] | "\\" ["\\/bfnrt])* "\""
+number ::= "-"? [0-9]+ ("." [0-9]+)?
+'''
+
+# Without a grammar (servers that take none): stop where a model would start inventing the observation.
+CODE_STOPS = ("\nObservation:", "\n```\n")
+
+_REPLY = re.compile(
+    r"\A\s*(?:Thought:\s*(?P<thought>.*?)\s*)?```(?:python|py)?[ \t]*\n(?P<code>.*?)(?P<end>```|\Z)", re.DOTALL
+)
+
+_PRELUDE = r'''
+import ast as _ast, contextlib as _contextlib, io as _io, json as _json, linecache as _linecache, os as _os, sys as _sys
+import traceback as _traceback
+
+class _FinalAnswer(BaseException):
+    pass
+
+class _HostCall(BaseException):
+    pass
+
+def _answer_text(value):
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(_answer_text(item) for item in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+def final_answer(answer):
+    """Give the final answer to the task and stop."""
+    raise _FinalAnswer(_answer_text(answer))
+
+def read_file(path):
+    """The text of a file in the workspace."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+def list_files(path="."):
+    """The names in a workspace folder."""
+    return "\n".join(sorted(name + ("/" if _os.path.isdir(_os.path.join(path, name)) else "") for name in _os.listdir(path)))
+
+def calculator(expression):
+    """Evaluate an arithmetic expression."""
+    return eval(str(expression).replace("^", "**"), {"__builtins__": {}}, {})
+
+def _host_tool(name, params):
+    def call(*args, **kwargs):
+        if len(args) > len(params):
+            raise TypeError(f"{name}() takes at most {len(params)} positional arguments")
+        kwargs.update(zip(params, args))
+        raise _HostCall(name, kwargs)
+    call.__name__ = name
+    return call
+
+def _run(source, name, namespace, show_last=False):
+    _linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    tree = _ast.parse(source, name)
+    last = tree.body[-1] if tree.body else None
+    if not (show_last and isinstance(last, _ast.Expr)):
+        exec(compile(tree, name, "exec"), namespace)
+        return
+    # As in a notebook, a block that ends with an expression shows its value.
+    tree.body.pop()
+    exec(compile(tree, name, "exec"), namespace)
+    value = eval(compile(_ast.Expression(last.value), name, "eval"), namespace)
+    if value is not None:
+        print(repr(value))
+
+def _main(mark, earlier, code, host_tools, own_tools):
+    namespace = {"__name__": "__main__", "final_answer": final_answer}
+    namespace.update({name: globals()[name] for name in own_tools})
+    namespace.update({name: _host_tool(name, params) for name, params in host_tools.items()})
+    # The earlier blocks run again first, silently and up to where each stopped (an error, a tool call), so
+    # the model's variables are as it left them: state as in a notebook, from a sandbox that keeps none.
+    with _contextlib.redirect_stdout(_io.StringIO()), _contextlib.redirect_stderr(_io.StringIO()):
+        for index, source in enumerate(earlier):
+            try:
+                _run(source, f"<earlier block {index + 1}>", namespace)
+            except (Exception, _HostCall, _FinalAnswer, SystemExit):
+                pass
+    try:
+        _run(code, "<code>", namespace, show_last=True)
+    except _FinalAnswer as answer:
+        print("\n" + mark + _json.dumps({"answer": answer.args[0]}))
+    except _HostCall as call:
+        print("\n" + mark + _json.dumps({"tool": call.args[0], "arguments": call.args[1]}, default=str))
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            print(f"SystemExit: {exc.code}", file=_sys.stderr)
+            _sys.exit(1)
+    except BaseException as exc:
+        # Short: the error and the model's own line that raised it (a full traceback with its ^^^ marks fills
+        # the observation, and a small model reads only its start).
+        frames = [f for f in _traceback.extract_tb(exc.__traceback__) if f.filename == "<code>"]
+        if isinstance(exc, SyntaxError) and exc.filename == "<code>":
+            where = f"line {exc.lineno}: {(exc.text or '').strip()}"
+        elif frames:
+            where = f"line {frames[-1].lineno}: {(frames[-1].line or '').strip()}"
+        else:
+            where = "in the code"
+        _sys.stdout.flush()
+        print(f"Your code raised {type(exc).__name__}: {exc} ({where})", file=_sys.stderr)
+        _sys.exit(1)
+'''
+
+
+@dataclass
+class CodeAction:
+    thought: str
+    code: str
+
+
+@dataclass
+class CodeRun:
+    """What running one block gave: printed output, and a final answer or a host-tool call if it made one."""
+
+    output: str
+    answer: str | None = None
+    tool: str | None = None
+    arguments: dict[str, Any] | None = None
+
+
+def parse_code_reply(text: str, *, where: str, truncated: bool = False) -> CodeAction:
+    match = _REPLY.search(text)
+    # No closing fence is fine when a stop string ended the reply, not when max_tokens cut it off.
+    if match is None or not match.group("code").strip() or (truncated and not match.group("end")):
+        cut = " (the reply was cut off at max_tokens)" if truncated else ""
+        raise OutputParseError(f"{where}: reply has no complete ```python code block{cut}: {text[:200]!r}")
+    return CodeAction(thought=(match.group("thought") or "").strip(), code=match.group("code"))
+
+
+def parse_final_literal(text: str) -> str | None:
+    """The answer in a last-turn reply ``final_answer(<literal>)``, or None when there is none."""
+    match = re.search(r"final_answer\((.*)\)\s*\n?```", text, re.DOTALL)
+    if match is None:
+        return None
+    return _literal_text(match.group(1))
+
+
+def bare_literal(code: str) -> str | None:
+    """The value of a block that is nothing but a literal (``1748``, ``"Tom, Ann"``), as answer text; else None.
+
+    Such a block computes nothing: a model that writes one is stating its answer (small models do this instead
+    of calling final_answer), so the Executor takes it as one.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    return _literal_text(ast.unparse(tree.body[0].value))
+
+
+def _literal_text(source: str) -> str | None:
+    try:
+        value = ast.literal_eval(source.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+class CodeRunner:
+    """Runs an agent's code blocks in the python tool with the prelude; one per Executor run (holds the history)."""
+
+    def __init__(self, tools: ToolRegistry, workspace: Path) -> None:
+        self.workspace = workspace
+        self.mark = f"<<agentrt-result-{secrets.token_hex(8)}>>"
+        self.earlier: list[str] = []  # blocks that ran to the end, replayed (silently) before the next one
+        self.own_tools = sorted(name for name in tools.names() if name in IN_SANDBOX_TOOLS)
+        self.host_tools = {
+            item.name: list(item.arguments_schema().get("properties", {}))
+            for item in tools
+            if item.name not in IN_SANDBOX_TOOLS | {PYTHON_TOOL, FINAL_ANSWER}
+        }
+
+    def script(self, code: str) -> str:
+        call = f"_main({self.mark!r}, {self.earlier!r}, {code!r}, {self.host_tools!r}, {self.own_tools!r})\n"
+        return _PRELUDE + call
+
+    async def run(self, code: str) -> CodeRun:
+        """Run one block; a `ToolError` (the code raised, timed out, ran out of memory) carries its output."""
+        try:
+            output = await run_python(self.script(code), self.workspace)
+        except ToolError as exc:
+            if _RAISED_IN_CODE in str(exc):
+                self.earlier.append(code)  # replayed up to its error; a block that hung or blew up is not
+            raise
+        head, found, tail = output.rpartition(self.mark)
+        if not found:
+            self.earlier.append(code)
+            return CodeRun(output=output)
+        printed = head.removesuffix("\n")
+        result = json.loads(tail.strip().splitlines()[0])
+        if "answer" in result:
+            return CodeRun(output=printed, answer=result["answer"])
+        self.earlier.append(code)  # a tool call ends a block: what ran before it is state too
+        return CodeRun(output=printed, tool=result["tool"], arguments=result["arguments"])
+
+
+def describe_tools(tools: ToolRegistry) -> str:
+    """The functions code can call, one line each, besides plain Python."""
+    lines = [f"- {FINAL_ANSWER}(answer): give the final answer to the task and stop."]
+    for item in tools:
+        if item.name in (PYTHON_TOOL, FINAL_ANSWER, "calculator"):
+            continue  # plain Python does arithmetic better than a calculator function
+        props = item.arguments_schema().get("properties", {})
+        args = ", ".join(props)
+        how = "returns a string" if item.name in IN_SANDBOX_TOOLS else "its result comes back as the observation"
+        lines.append(f"- {item.name}({args}): {item.description} ({how}).")
+    return "\n".join(lines)
+
+
+def code_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
+    parts = [
+        role,
+        "",
+        "You solve the task by writing Python code. Each turn, reply with one line of thought and one code block:",
+        "Thought: <what the task asks for, with every condition in it, and what you do now>",
+        "```python",
+        "<code>",
+        "```",
+        "The code runs in the workspace folder, where the task's files are. Variables stay defined from one "
+        "block to the next. Use print() to see values: what the code prints comes back to you as "
+        '"Observation:". When you know the answer, call final_answer(answer) in your code.',
+        "Functions you can call besides plain Python:",
+        describe_tools(tools),
+        "Rules: let the code do every calculation, never work one out in your head (final_answer(17 * 3), not "
+        "final_answer(51)). Use the names the files really have (their start is shown with the task). Apply "
+        "every condition of the task, and give the answer in the form it asks for (rounded, if it says so). If "
+        "code fails, change it; do not send the same code again.",
+    ]
+    if example:
+        parts += ["", "Examples:", EXAMPLE]
+    return "\n".join(parts)
+
+
+EXAMPLE = '''Task: What is 125 divided by 4?
+Thought: I divide 125 by 4 in the code and answer.
+```python
+final_answer(125 / 4)
+```
+
+Task: What is the total weight of the parcels sent to Oslo, according to parcels.csv?
+Thought: I need the parcels whose destination is Oslo, and the sum of their weight. First I look at the columns.
+```python
+import csv
+with open("parcels.csv") as f:
+    rows = list(csv.DictReader(f))
+print(len(rows), rows[:2])
+```
+Observation: 8 [{'id': 'P1', 'destination': 'Oslo', 'weight': '2.5'}, {'id': 'P2', 'destination': 'Rome', 'weight': '4'}]
+Thought: weight is text, so I convert it; I keep only the rows whose destination is Oslo, add up their weight and answer.
+```python
+total = sum(float(row["weight"]) for row in rows if row["destination"] == "Oslo")
+final_answer(total)
+```'''
+
+
+def code_observation(run: CodeRun | None, error: ToolError | None, limit: int) -> str:
+    """The observation text: the printed output (head and tail kept when long), or the error."""
+    if error is not None:
+        text = str(error)
+        if _RAISED_IN_CODE in text and text.startswith(f"tool {PYTHON_TOOL}:"):
+            text = text.split("\n", 1)[-1]  # the printed output and the error; the tool's "exited with status 1" is noise
+        text = text.strip()
+        return "Error: " + (text if len(text) <= limit else "[... cut]\n" + text[-limit:])
+    assert run is not None
+    text = run.output.strip() or "(the code printed nothing; print() the values you want to see)"
+    if len(text) > limit:
+        keep = limit // 2
+        text = f"{text[:keep]}\n[... {len(text) - 2 * keep} characters cut ...]\n{text[-keep:]}"
+    return text

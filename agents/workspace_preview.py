@@ -1,0 +1,54 @@
+"""The start of the files in an agent's workspace, shown with its task.
+
+A small model that has to find out what a file holds first guesses instead (a column named "rain" that is
+"rain_mm", the length of a JSON object taken for the number of its records). Showing the first lines of each
+file with the task gives it the names and the shape before it writes any code. Only the workspace is read, and
+links that lead out of it are skipped, as the file tools do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agents.tools.workspace import is_inside
+
+PREVIEW_LINES = 6
+PREVIEW_CHARS = 500  # per file
+COUNT_LINES_UP_TO_BYTES = 1_000_000
+
+
+def workspace_preview(workspace: Path, *, files: int) -> str:
+    """``Files in the working folder ...`` with the first lines of up to ``files`` files; "" when there are none."""
+    if files <= 0 or not workspace.is_dir():
+        return ""
+    entries = sorted(
+        path
+        for path in workspace.iterdir()
+        if path.is_file() and not path.name.startswith(".") and is_inside(workspace, path)
+    )
+    if not entries:
+        return ""
+    parts = [f"Files in the working folder ({len(entries)}), with the start of each:"]
+    for path in entries[:files]:
+        parts.append(_describe(path))
+    if len(entries) > files:
+        parts.append(f"... and {len(entries) - files} more (list them with Python).")
+    return "\n".join(parts)
+
+
+def _describe(path: Path) -> str:
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(PREVIEW_CHARS * 4)
+    if b"\0" in head[:1024]:
+        return f"--- {path.name} ({size} bytes, binary)"
+    lines = head.decode("utf-8", errors="replace").splitlines()
+    shown = "\n".join(lines[:PREVIEW_LINES])
+    cut = len(shown) > PREVIEW_CHARS or len(lines) > PREVIEW_LINES or size > len(head)
+    shown = shown[:PREVIEW_CHARS]
+    if size <= COUNT_LINES_UP_TO_BYTES:
+        with path.open("rb") as f:
+            extent = f"{sum(1 for _ in f)} lines"
+    else:
+        extent = f"{size} bytes"
+    return f"--- {path.name} ({extent})\n{shown}" + ("\n..." if cut else "")

@@ -1,0 +1,167 @@
+"""Code actions on the scripted fake engine and the real python tool: how code runs, answers and fails.
+
+The model's replies are scripted; the code really runs in the sandboxed python tool, so what is tested is the
+prelude (final_answer, tools as functions, state from earlier blocks), the observations and the loop's control
+flow. Whether a real model writes good code is tested in test_agents_qwen.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentrt.errors import ConfigError, OutputParseError
+from agentrt.graph.contract import AgentOutcome
+from agentrt.testing.fake_engine import FakeEngine
+
+from agents import Executor, default_registry, standalone_context
+from agents.code_actions import CodeRunner, bare_literal, parse_code_reply, parse_final_literal
+
+
+def block(code: str, thought: str = "t") -> str:
+    return f"Thought: {thought}\n```python\n{code.strip()}\n```"
+
+
+async def test_code_runs_in_the_workspace_and_final_answer_ends_the_run(tmp_path: Path) -> None:
+    (tmp_path / "pay.csv").write_text("name,amount\nAnn,12.5\nBob,7\n")
+    script = [
+        block("import csv\nrows = list(csv.DictReader(open('pay.csv')))\nprint(rows[0])"),
+        # `rows` is still defined: the earlier block ran again first, silently.
+        block("final_answer(sum(float(r['amount']) for r in rows))"),
+    ]
+    engine = FakeEngine(1, reply=script)
+    events: list[dict] = []
+    engine.events.subscribe(events.append, kinds=["agent.step", "tool.called"])
+    executor = Executor.create(tools=["python"], max_steps=4)
+    assert executor.action_format == "code"
+    result = await executor.run("Total amount?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.status, result.outcome, result.steps) == ("19.5", "answered", AgentOutcome.ANSWERED, 2)
+    second_turn = engine.requests[1][1]
+    assert second_turn[-1].content == "Observation:\n{'name': 'Ann', 'amount': '12.5'}\nIf this answers the task, call final_answer with it."
+    steps = [e for e in events if e["event"] == "agent.step"]
+    assert [s["action"] for s in steps] == ["python", "final_answer"] and "code" in steps[0]
+
+
+async def test_errors_come_back_short_naming_the_models_own_line(tmp_path: Path) -> None:
+    script = [block("x = 1\ny = x / 0"), block("final_answer(x + 1)")]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("x?", standalone_context(engine, workspace=tmp_path))
+    observation = result.trace[0]["observation"]
+    assert observation == "Error: Your code raised ZeroDivisionError: division by zero (line 2: y = x / 0)"
+    assert result.output == "2"  # the failed block's state up to its error carries over
+
+
+async def test_a_repeated_block_is_not_run_again(tmp_path: Path) -> None:
+    code = "total = 6 * 7\nprint(total)"
+    engine = FakeEngine(1, reply=[block(code), block(code + "  "), block("final_answer(total)")])
+    calls: list[dict] = []
+    engine.events.subscribe(calls.append, kinds=["tool.called"])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert result.trace[1]["observation"] == "You already did exactly this at step 1, so it was not run again. Its result was:\n42"
+    assert len(calls) == 2  # the first block and the answer; the repeat ran nothing
+    assert "give your final answer now" in engine.requests[2][1][-1].content
+    assert result.output == "42"
+
+
+class OptionsRecordingEngine(FakeEngine):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.options: list[dict[str, Any]] = []
+
+    async def _generate(self, seq: Any, messages: Any, options: dict[str, Any]) -> Any:
+        self.options.append(options)
+        return await super()._generate(seq, messages, options)
+
+
+async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampled_away_from(tmp_path: Path) -> None:
+    engine = OptionsRecordingEngine(1, reply=[block("1/0"), block("1/0"), block("final_answer(1)")])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert "try something different" in result.trace[1]["observation"]
+    assert "give your final answer now" not in engine.requests[2][1][-1].content
+    # Greedy decoding would write the same failing block again: the next turn samples (seeded: repeatable).
+    assert [o["sampling"].temperature for o in engine.options] == [0.0, 0.0, 0.7]
+    assert engine.options[2]["sampling"].seed == 3
+
+
+async def test_the_step_limit_ends_with_a_literal_answer(tmp_path: Path) -> None:
+    script = [block("print(6 * 7)"), 'Thought: the code printed 42.\n```python\nfinal_answer("42")\n```']
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"], max_steps=1).run("6*7?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.status, result.outcome) == ("42", "step_limit", AgentOutcome.STEP_LIMIT)
+    assert "Do not run more code" in engine.requests[1][1][-1].content
+
+
+async def test_other_tools_are_functions_whose_call_ends_the_block(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("The meeting is on Tuesday.\n\nLunch is at noon.")
+    script = [block("print('looking')\nhits = search('meeting')\nprint('not reached')"), block("final_answer('Tuesday')")]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python", "search"]).run("When?", standalone_context(engine, workspace=tmp_path))
+    observation = result.trace[0]["observation"]
+    assert observation.startswith("looking\nsearch(query='meeting') returned:\n[notes.txt] The meeting is on Tuesday.")
+    assert "not reached" not in observation and "the lines after it did not run" in observation
+    assert result.output == "Tuesday"
+
+
+async def test_a_malformed_reply_is_replaced_and_explained(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=["I think the answer is 4.", block("final_answer(4)")])
+    result = await Executor.create(tools=["python"]).run("2+2?", standalone_context(engine, workspace=tmp_path))
+    assert result.output == "4" and "no complete ```python code block" in result.trace[0]["observation"]
+    history = engine.requests[1][1]
+    assert history[2].content.startswith("Thought: (removed)") and "not in the required format" in history[3].content
+
+
+def test_the_action_format_follows_the_tools() -> None:
+    assert Executor.create(tools=["calculator"]).action_format == "json"
+    assert Executor.create(tools=["calculator", "python"]).action_format == "code"
+    assert Executor.create(tools=["python"], action_format="json").action_format == "json"
+    with pytest.raises(ConfigError, match="action_format 'code' needs the 'python' tool"):
+        Executor.create(tools=["calculator"], action_format="code")
+    prompt = Executor.create(tools=["python", "read_file"]).system_prompt(None)  # type: ignore[arg-type]
+    assert "final_answer(answer)" in prompt and "read_file(path)" in prompt and "Examples:" in prompt
+    assert "Examples:" not in Executor.create(tools=["python"], worked_example=False).system_prompt(None)  # type: ignore[arg-type]
+
+
+def test_replies_and_last_turn_literals_parse() -> None:
+    action = parse_code_reply("Thought: add\n```python\nprint(1 + 1)\n```", where="w")
+    assert (action.thought, action.code) == ("add", "print(1 + 1)\n")
+    with pytest.raises(OutputParseError, match="cut off at max_tokens"):
+        parse_code_reply("Thought: add\n```python\nprint(1 +", where="w", truncated=True)
+    assert parse_code_reply("Thought: a\n```python\nx = 1\n", where="w").code == "x = 1\n"  # ended by a stop string
+    assert parse_final_literal('Thought: t\n```python\nfinal_answer("Tom, Ann")\n```') == "Tom, Ann"
+    assert parse_final_literal("Thought: t\n```python\nfinal_answer(12.0)\n```") == "12"
+    assert parse_final_literal("Thought: t\n```python\nfinal_answer(total)\n```") is None
+    assert [bare_literal(c) for c in ("1748", "'Tom, Ann'", "-2.0", "x", "print(1)", "1\n2", "[1]", "True")] == [
+        "1748", "Tom, Ann", "-2", None, None, None, None, None
+    ]
+
+
+async def test_a_block_that_only_states_a_value_is_the_answer(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=[block("46 * 38"), block("1748", thought="The answer is 1748.")])
+    result = await Executor.create(tools=["python"]).run("46*38?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.outcome, result.steps) == ("1748", AgentOutcome.ANSWERED, 2)
+    assert result.trace[0]["observation"] == "1748" and result.trace[1]["stated"] is True
+
+
+async def test_answers_are_plain_text_whatever_their_type(tmp_path: Path) -> None:
+    runner = CodeRunner(default_registry().subset(["python", "final_answer"]), tmp_path)
+    assert (await runner.run("x = 46\nx * 38")).output.strip() == "1748"  # a last expression shows its value
+    assert (await runner.run("print('a')\nNone")).output.strip() == "a"
+    assert (await runner.run("final_answer(['b', 2, 3.0])")).answer == "b, 2, 3"
+    assert (await runner.run("print('FINAL')\nfinal_answer(0.5)")).answer == "0.5"
+
+
+async def test_the_task_comes_with_the_start_of_the_workspace_files(tmp_path: Path) -> None:
+    (tmp_path / "rain.csv").write_text("month,city,rain_mm\n" + "".join(f"M{i},Oslo,{i}\n" for i in range(20)))
+    (tmp_path / "tiny.json").write_text('{"a": 1}')
+    (tmp_path / "blob.bin").write_bytes(b"\0\1\2")
+    engine = FakeEngine(1, reply=[block("final_answer(1)")])
+    await Executor.create(tools=["python"]).run("Sum?", standalone_context(engine, workspace=tmp_path))
+    first = engine.requests[0][1][1].content
+    assert first.startswith("Task: Sum?\n\nFiles in the working folder (3), with the start of each:\n")
+    assert "--- rain.csv (21 lines)\nmonth,city,rain_mm\nM0,Oslo,0\n" in first and "M5,Oslo,5" not in first
+    assert "--- tiny.json (1 lines)\n{\"a\": 1}" in first and "--- blob.bin (3 bytes, binary)" in first
+    engine = FakeEngine(1, reply=[block("final_answer(1)")])
+    await Executor.create(tools=["python"], preview_files=0).run("Sum?", standalone_context(engine, workspace=tmp_path))
+    assert engine.requests[0][1][1].content == "Task: Sum?"
