@@ -63,6 +63,8 @@ _PRELUDE = r'''
 import ast as _ast, contextlib as _contextlib, io as _io, json as _json, linecache as _linecache, os as _os, sys as _sys
 import traceback as _traceback
 
+_PREIMPORTED = ("collections", "csv", "datetime", "itertools", "json", "math", "re", "statistics", "string")
+
 class _FinalAnswer(BaseException):
     pass
 
@@ -118,6 +120,8 @@ def _run(source, name, namespace, show_last=False):
 
 def _main(mark, earlier, code, host_tools, own_tools):
     namespace = {"__name__": "__main__", "final_answer": final_answer}
+    # Modules small models use without importing them (a NameError for `csv` cost a step, or the task).
+    namespace.update({name: __import__(name) for name in _PREIMPORTED})
     namespace.update({name: globals()[name] for name in own_tools})
     namespace.update({name: _host_tool(name, params) for name, params in host_tools.items()})
     # The earlier blocks run again first, silently and up to where each stopped (an error, a tool call), so

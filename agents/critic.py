@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from agentrt.errors import OutputParseError
 from agentrt.graph.contract import AgentOutcome, AgentResult, NodeContext
 
 from agents.base import Agent
@@ -69,6 +70,16 @@ VERDICT_SCHEMA: dict[str, Any] = {
 }
 
 
+VERDICT_ONLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"verdict": {"enum": ["approve", "revise"]}},
+    "required": ["verdict"],
+    "additionalProperties": False,
+}
+VERDICT_ONLY_REQUEST = 'Your reply was cut off before the verdict. Reply with JSON: {"verdict": "approve" or "revise"}.'
+VERDICT_ONLY_MAX_TOKENS = 16
+
+
 def settle(verdict: Verdict) -> Verdict:
     """The verdict that follows from the two results where they can be compared without judgement.
 
@@ -119,11 +130,11 @@ class Critic(Agent):
         return f"{self.role}\n\nYou solve the task yourself first; then you compare the answer under review with your solution."
 
     def constraints(self) -> list[dict[str, Any]]:
-        return [{"json_schema": SOLUTION_SCHEMA}, {"json_schema": VERDICT_SCHEMA}]
+        return [{"json_schema": SOLUTION_SCHEMA}, {"json_schema": VERDICT_SCHEMA}, {"json_schema": VERDICT_ONLY_SCHEMA}]
 
     async def respond(self, conv: Conversation, task: str, ctx: NodeContext) -> AgentResult:
         where = f"node {ctx.node_id!r} agent {ctx.agent!r} (critic)"
-        solve, judge = self.constraints()
+        solve, judge, verdict_only = self.constraints()
         parts = split_review(task)
         own = Solution()
         if parts is None:
@@ -138,7 +149,14 @@ class Critic(Agent):
                 where=f"{where} solution",
             )
             request = f"Your result: {own.result}\nThe answer to review: {parts[1]}\n\nCompare the two."
-        judged = await conv.ask_json(f"{request}\n\n{JUDGE_FORMAT}", Verdict, **judge, where=where)
+        try:
+            judged = await conv.ask_json(f"{request}\n\n{JUDGE_FORMAT}", Verdict, **judge, where=where)
+        except OutputParseError:
+            # The grammar makes the reply JSON in this shape, so a reply without a verdict was cut off at max_tokens
+            # (a small model can repeat a phrase in its feedback until then): ask for the verdict alone.
+            judged = await conv.ask_json(
+                VERDICT_ONLY_REQUEST, Verdict, **verdict_only, max_tokens=VERDICT_ONLY_MAX_TOKENS, where=f"{where} verdict"
+            )
         verdict = settle(judged.model_copy(update={"solution": own.solution, "expected": own.result}))
         self.emit_step(ctx, 1, thought=verdict.verdict, observation=verdict.feedback or None)
         return AgentResult(

@@ -49,8 +49,8 @@ ExecutorStatus = Literal["answered", "step_limit"]
 ActionFormat = Literal["auto", "code", "json"]
 
 OBSERVATION_MAX_CHARS = 1500  # what goes back into the conversation; the full text stays in the trace
-FINAL_TURN_MAX_TOKENS = 160
-ESCAPE_TEMPERATURE = 0.7  # the turn after a repeated failure samples, so the model can leave the rut  # the last turn at the step limit writes a thought and an answer, no code
+FINAL_TURN_MAX_TOKENS = 160  # the last turn at the step limit writes a thought and an answer, no code
+ESCAPE_TEMPERATURE = 0.7  # the turn after a repeated failure samples, so the model can leave the rut
 INVALID_REPLY_PLACEHOLDER = {"json": "{}", "code": "Thought: (removed)\n```python\npass\n```"}
 
 

@@ -73,7 +73,9 @@ def json_prompt(role: str, tools: ToolRegistry, *, example: bool) -> str:
     return "\n".join(parts)
 
 
+# The answer step restates the observation rather than the example's own numbers: a 0.5B model copied the
+# example's arithmetic ("12 + 12 = 24, so 12 boxes hold 24 eggs") into its answer for 6+6.
 EXAMPLE = """Task: A box holds 24 eggs. How many eggs are in 15 boxes?
 {"thought": "I multiply the eggs per box by the number of boxes.", "tool": "calculator", "arguments": {"expression": "24*15"}}
 Observation: 360
-{"thought": "The calculator says 24*15 = 360, so 15 boxes hold 360 eggs.", "tool": "final_answer", "arguments": {"answer": "360"}}"""
+{"thought": "The observation, 360, is the number of eggs the task asks for.", "tool": "final_answer", "arguments": {"answer": "360"}}"""

@@ -21,6 +21,7 @@ import pytest
 import pytest_asyncio
 
 from agentrt.engine import Engine, EngineConfig
+from agentrt.graph.contract import AgentOutcome
 
 from agents import (
     Action,
@@ -33,7 +34,7 @@ from agents import (
     plan_schema,
     standalone_context,
 )
-from agents.critic import VERDICT_SCHEMA
+from agents.critic import Verdict
 from injecting import InjectingEngine
 
 pytestmark = pytest.mark.slow
@@ -122,7 +123,10 @@ async def test_critic_verdict_is_schema_valid(engine: Engine, tmp_path: Path) ->
     verdict = await critic.review("How much is 6+6?", "6+6 is 13.", ctx)
     assert verdict.verdict in ("approve", "revise")
     result = await critic.run("Task: Say hi.\n\nAnswer: Hi!", ctx)
-    jsonschema.validate(result.output, VERDICT_SCHEMA)
+    # The output is a Verdict, even when a rambling reply was cut off before its verdict (SmolLM2 does that here:
+    # the critic then asks for the verdict alone).
+    assert Verdict.model_validate(result.output).verdict == result.output["verdict"]
+    assert result.outcome == (AgentOutcome.ANSWERED if result.output["verdict"] == "approve" else AgentOutcome.REJECTED)
 
 
 async def test_execute_with_critic_runs_bounded_rounds(engine: Engine, tmp_path: Path) -> None:

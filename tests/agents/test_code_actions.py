@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from agentrt.engine.request import GenerationRequest
+from agentrt.engine.sampling import Sampling
 from agentrt.errors import ConfigError, OutputParseError
 from agentrt.graph.contract import AgentOutcome
 from agentrt.testing.fake_engine import FakeEngine
@@ -68,11 +70,11 @@ async def test_a_repeated_block_is_not_run_again(tmp_path: Path) -> None:
 class OptionsRecordingEngine(FakeEngine):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.options: list[dict[str, Any]] = []
+        self.samplings: list[Sampling] = []
 
-    async def _generate(self, seq: Any, messages: Any, options: dict[str, Any]) -> Any:
-        self.options.append(options)
-        return await super()._generate(seq, messages, options)
+    async def _generate(self, seq: Any, request: GenerationRequest) -> Any:
+        self.samplings.append(request.sampling)
+        return await super()._generate(seq, request)
 
 
 async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampled_away_from(tmp_path: Path) -> None:
@@ -81,8 +83,8 @@ async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampl
     assert "try something different" in result.trace[1]["observation"]
     assert "give your final answer now" not in engine.requests[2][1][-1].content
     # Greedy decoding would write the same failing block again: the next turn samples (seeded: repeatable).
-    assert [o["sampling"].temperature for o in engine.options] == [0.0, 0.0, 0.7]
-    assert engine.options[2]["sampling"].seed == 3
+    assert [sampling.temperature for sampling in engine.samplings] == [0.0, 0.0, 0.7]
+    assert engine.samplings[2].seed == 3
 
 
 async def test_the_step_limit_ends_with_a_literal_answer(tmp_path: Path) -> None:
