@@ -53,7 +53,7 @@ async def test_plan_execute_critique_expands_the_plan_and_runs_steps_concurrentl
                 return f"Thought: compute\n```python\nprint({expression})\n```"
             return "Thought: done\n```python\nfinal_answer(" + messages[-1].content.split("\n")[1] + ")\n```"
         if node == "answer":
-            assert "- add: 12" in messages[-1].content and "- mul: 21" in messages[-1].content
+            assert "Result of step 1: 12" in messages[-1].content and "Result of step 2: 21" in messages[-1].content
             return "12 and 21, 33 in all."
         assert node == "critique"
         if "The answer to review" in messages[-1].content:
