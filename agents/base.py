@@ -146,7 +146,11 @@ class Agent:
 
     def emit_step(self, ctx: NodeContext, step: int, **fields: Any) -> None:
         """An ``agent.step`` event (docs/events.md); text fields are truncated previews."""
-        shown = {key: preview(value) for key, value in fields.items() if value is not None}
+        shown = {
+            key: value if isinstance(value, (bool, int, float)) else preview(value)
+            for key, value in fields.items()
+            if value is not None
+        }
         ctx.events.emit("agent.step", node=event_node(ctx), agent=ctx.agent, step=step, **shown)
 
     def tool_context(self, ctx: NodeContext) -> ToolContext:

@@ -281,7 +281,11 @@ class Executor(Agent):
         entry["answer"] = answer
         output = answer if answer is not None else last_result
         # One more agent.step, so readers of the event stream (the dashboard, GAIA) see how the loop ended.
-        self.emit_step(ctx, max_steps + 1, status="step_limit", action=FINAL_ANSWER, observation=output or None)
+        # ``answered`` says whether the last turn gave an answer or the output is the last tool result instead.
+        self.emit_step(
+            ctx, max_steps + 1, status="step_limit", action=FINAL_ANSWER, observation=output or None,
+            answered=answer is not None,
+        )
         return self._result(output, trace, AgentOutcome.STEP_LIMIT, max_steps, conv)
 
     async def _ask(self, conv: Conversation, message: str, constraint: dict[str, Any], **options: Any) -> str:

@@ -19,24 +19,25 @@ REPO = Path(__file__).resolve().parents[2]
 GAIA_GRAPH = REPO / "graphs" / "gaia.yaml"
 
 
-def _action(tool: str, **arguments: object) -> str:
-    return json.dumps({"thought": "next", "tool": tool, "arguments": arguments})
+def _block(code: str) -> str:
+    return f"Thought: next\n```python\n{code}\n```"
 
 
 def scripted_solver(owner: str, messages) -> str:  # type: ignore[no-untyped-def]
-    """Plays the executor: reads the attachment when there is one, then answers from what it read."""
+    """Plays the executor (code actions, as graphs/gaia.yaml asks): reads the attachment when there is one, then
+    answers from what it read."""
     task = next(m.content for m in messages if m.role == "user")
     last = messages[-1].content
     if "stuck" in task:
-        return _action("calculator", expression="1+1")  # never answers: the step limit ends it
+        return _block("print(1 + 1)")  # never answers, not even in the last turn: the step limit ends it
     if "broken" in task:
         raise RuntimeError("decode failed on this sequence")
     if "numbers.csv" in task and not last.startswith("Observation"):
-        return _action("read_file", path="numbers.csv")
+        return _block("print(open('numbers.csv').read())")
     if last.startswith("Observation"):
         total = sum(int(x) for x in last.split() if x.isdigit())
-        return _action("final_answer", answer=f"FINAL ANSWER: {total}")
-    return _action("final_answer", answer="Paris.")
+        return _block(f"final_answer('FINAL ANSWER: {total}')")
+    return _block("final_answer('Paris.')")
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ async def test_tasks_run_as_graph_runs_with_their_attachments(tmp_path: Path, ta
     csv = results["csv"]
     assert csv["status"] == "completed" and csv["model_answer"] == "60" and csv["correct"]
     assert (out / "runs" / "csv" / "workspace" / "numbers.csv").read_text() == "value\n10\n20\n30\n"
-    assert [step["action"] for step in csv["trace"]] == ["read_file", "final_answer"]
+    assert [step["action"] for step in csv["trace"]] == ["python", "final_answer"]
     assert csv["tokens"]["requests"] == 2 and csv["tokens"]["completion"] > 0
     assert (out / "runs" / "csv" / "events.jsonl").exists()
     # The task's own events only: no other task's steps leak into its run directory.
@@ -82,7 +83,7 @@ async def test_tasks_run_as_graph_runs_with_their_attachments(tmp_path: Path, ta
     assert results["capital"]["model_answer"] == "Paris." and results["capital"]["correct"]
     loop = results["loop"]
     assert loop["status"] == "step_limit" and loop["model_answer"] is None and not loop["correct"]
-    assert [step.get("action") for step in loop["trace"][:6]] == ["calculator"] * 6
+    assert [step.get("action") for step in loop["trace"][:6]] == ["python"] * 6
     assert loop["trace"][-1] == {"status": "step_limit", "unscored_output": "2"}
     assert results["crash"]["status"] == "failed" and results["crash"]["error_type"] == "RuntimeError"
     assert "decode failed on this sequence" in results["crash"]["error"]

@@ -1,4 +1,4 @@
-"""A short real ``agentrt bench gaia`` run on the default model (SmolLM2-135M), through the CLI.
+"""A short real ``agentrt bench gaia`` run on SmolLM2-135M (fast), through the CLI.
 
 SmolLM2 is too weak to answer these reliably, so this checks the run, not the model: it finishes, every task
 gets a status, and the report is complete. It runs in a child process so an engine crash fails this test
@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # graphs/gaia.yaml with fewer steps and tokens, so two tasks finish in well under two minutes on 2 CPUs.
 SMALL_GAIA_GRAPH = (REPO / "graphs" / "gaia.yaml").read_text().replace(
-    "max_tokens: 256", "max_tokens: 96"
-).replace("options: {max_steps: 6}", "options: {max_steps: 2}")
+    "max_tokens: 512", "max_tokens: 96"
+).replace("options: {max_steps: 6,", "options: {max_steps: 2,")
 
 
 @pytest.mark.slow
@@ -35,7 +35,7 @@ def test_short_real_run_writes_a_complete_report(tmp_path: Path, smollm2_path: P
     out = tmp_path / "out"
     command = [
         sys.executable, "-m", "agentrt.cli", "bench", "gaia", str(tasks),
-        "--graph", str(graph), "--concurrency", "2", "--n-ctx", "2048", "--task-timeout", "150", "--out", str(out),
+        "--graph", str(graph), "--model", "smollm2", "--concurrency", "2", "--n-ctx", "2048", "--task-timeout", "150", "--out", str(out),
     ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=420)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -56,6 +56,7 @@ async def test_remote_engine_against_llama_server(llama_server: LlamaServer) -> 
 
 GRAPH = """
 name: on-llama-server
+imports: [remote_test_agents]
 model: {sequences: 2}
 agents:
   short: {class: remote_test_agents.ShortAnswer, max_tokens: 6}

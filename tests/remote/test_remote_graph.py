@@ -58,4 +58,4 @@ def test_cli_rejects_a_bad_remote_url(tmp_path: Path, capsys: pytest.CaptureFixt
     graph = tmp_path / "g.yaml"
     graph.write_text(GRAPH.format(engine=""))
     assert main(["run", str(graph), "--remote", "localhost:8080", "--run-dir", str(tmp_path / "r")]) == 2
-    assert "--remote: Value error, 'localhost:8080' is not an http(s) URL" in capsys.readouterr().err
+    assert "--remote: url: Value error, 'localhost:8080' is not an http(s) URL" in capsys.readouterr().err

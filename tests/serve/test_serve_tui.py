@@ -40,7 +40,7 @@ def test_serve_under_the_dashboard_and_watch_replays_it(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), HEADLESS_ENV: "120x36", SCREENSHOT_ENV: str(tmp_path / "last.svg")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "agentrt.cli", "serve", "--tui", "--port", "0", "--run-dir", str(run_dir),
-         "--sequences", "2", "--n-ctx", "512", "--threads", "1"],
+         "--model", "smollm2", "--sequences", "2", "--n-ctx", "512", "--threads", "1"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )
     try:

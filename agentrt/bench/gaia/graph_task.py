@@ -72,10 +72,15 @@ class GraphTaskRunner:
         trace = [_trace_entry(step) for step in steps]
         unanswered = result.unanswered  # the outcomes the graph runtime recorded (agentrt.graph.outcomes)
         if AgentOutcome.STEP_LIMIT in unanswered.values():
-            # The model never committed to an answer; the Executor's fallback output (its last tool result)
-            # is kept for reading but not scored, or a lucky observation would count as a correct answer.
-            trace.append({"status": "step_limit", "unscored_output": _short(output)})
-            return TaskOutcome(model_answer=None, status="step_limit", trace=trace)
+            # At its step limit the Executor has one last turn to answer from what it found (as smolagents' final
+            # answer at max_steps): that answer is scored like any other, and the status says how it ended. When
+            # the last turn gave no answer, the output is its last tool result: kept for reading, not scored, or
+            # a lucky observation would count as a correct answer.
+            if any(step.get("status") == "step_limit" and step.get("answered") is False for step in steps):
+                trace.append({"status": "step_limit", "unscored_output": _short(output)})
+                return TaskOutcome(model_answer=None, status="step_limit", trace=trace)
+            trace.append({"status": "step_limit"})
+            return TaskOutcome(model_answer=extract_final_answer(output), status="step_limit", trace=trace)
         if unanswered:  # a critic rejected the answer: it is still the graph's answer, and scored as such
             trace.append({"status": "rejected", "nodes": sorted(unanswered)})
         return TaskOutcome(model_answer=extract_final_answer(output), status="completed", trace=trace)
