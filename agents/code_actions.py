@@ -74,8 +74,9 @@ class _HostCall(BaseException):
 def _answer_text(value):
     if isinstance(value, (list, tuple, set)):
         return ", ".join(_answer_text(item) for item in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        value = round(value, 10)  # float noise (0.1 * 3 = 0.30000000000000004) is not part of an answer
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 def final_answer(answer):

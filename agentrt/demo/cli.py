@@ -12,7 +12,7 @@ from agentrt.models import DEFAULT_MODEL
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="several agents generating at once on one shared model")
     demo.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
-    demo.add_argument("--tokens", type=int, default=192, help="most new tokens per agent")
+    demo.add_argument("--tokens", type=int, default=160, help="most new tokens per agent")
     add_machine_options(demo, graph=False)
     demo.set_defaults(func=_demo)
 
@@ -53,8 +53,8 @@ async def _demo(args: argparse.Namespace) -> int:
     )
     print(
         f"  the agents got {report.share_of_headroom:.0%} of batching's gain. The limit is the model's and the "
-        f"machine's: a small CPU gains less than 2x from {report.sequences} sequences, a GPU several times that; "
-        f"answers of unequal length leave the batch emptier at the end."
+        f"machine's (a few cores gain a few times from {report.sequences} sequences, a GPU far more); agents "
+        f"cannot beat it, and answers of unequal length leave the batch emptier at the end."
     )
     print(
         f"  {stats.overhead_share:.1%} of step time was spent outside llama_decode; "

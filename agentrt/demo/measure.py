@@ -31,27 +31,29 @@ class DemoAgent(BaseModel):
     expect: str | None = None  # a string a correct answer contains, checked and shown
 
 
+# Tasks whose answers run to about the same length: agents that finish at very different times leave the batch
+# with one sequence for most of a pass, and the pass then measures answer lengths, not batching.
 DEMO_AGENTS = [
     DemoAgent(
         name="greeter",
         role="You are a friendly colleague.",
-        task="Write a warm welcome message of about 80 words for a new colleague who joins the team today.",
+        task="Write a warm welcome message of about 150 words for a new colleague who joins the team today.",
     ),
     DemoAgent(
         name="mathematician",
         role="You are a careful mathematician.",
-        task="How much is 6+6? Explain your reasoning in a short paragraph.",
+        task="How much is 6+6? Explain your reasoning step by step, then check the result a second way. Write about 120 words.",
         expect="12",
     ),
     DemoAgent(
-        name="poet",
-        role="You are a poet.",
-        task="Write a poem of three four-line stanzas about the sea.",
+        name="storyteller",
+        role="You are a storyteller.",
+        task="Tell a story of about 150 words about a lighthouse keeper and the sea.",
     ),
     DemoAgent(
         name="planner",
         role="You are a project planner.",
-        task="List five steps to plan a small birthday party, one sentence each.",
+        task="List ten steps to plan a small birthday party, each with a sentence on why it matters.",
     ),
 ]
 
