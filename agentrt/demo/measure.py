@@ -8,7 +8,7 @@ What the demo measures, and why it is fair:
 - Both sides do the same work (same prompts, greedy decoding); the figure is generated tokens per second.
 - The gain is judged against the limit of this machine: what batching alone gives, measured in the same run by
   decoding fixed-length sequences one at a time and all at once. That limit is the model's and the machine's,
-  not the agents' (on a 2-core CPU a 0.5B model gains about 1.8x from 4 sequences; a GPU gains several times
+  not the agents' (on this 2-core CPU a 0.5B model gained 2.5x from 4 short sequences; a GPU gains several times
   more); agents can only lose against it (unequal answer lengths leave the batch emptier at the end).
 """
 
