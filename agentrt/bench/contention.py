@@ -116,6 +116,7 @@ class BackgroundLoad:
         if on != self.on:
             for proc in self._procs:
                 proc.send_signal(signal.SIGCONT if on else signal.SIGSTOP)
+                _wait_for_state(proc.pid, stopped=not on)
             self.on = on
 
     def close(self) -> None:
@@ -123,6 +124,23 @@ class BackgroundLoad:
             proc.send_signal(signal.SIGCONT)
             proc.kill()
             proc.wait()
+
+
+def _wait_for_state(pid: int, *, stopped: bool, timeout_s: float = 2.0) -> None:
+    """Wait until the kernel shows the process stopped (state T) or running again: a SIGSTOP sent while a new
+    process was still starting was seen to be lost, which left the "quiet" phase with a busy core."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return  # no /proc (not Linux) or the process is gone: nothing to check
+        if (state == "T") == stopped:
+            return
+        if stopped:
+            os.kill(pid, signal.SIGSTOP)
+        time.sleep(0.02)
+    raise RuntimeError(f"background load process {pid} did not {'stop' if stopped else 'continue'}")
 
 
 class Toggler:
