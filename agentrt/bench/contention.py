@@ -5,8 +5,9 @@ This benchmark measures what that costs and what helps, all in one run on one ma
 
 Rows (ways to run llama.cpp's compute threads):
   - agentrt ``auto``: the thread count follows the free cores (`agentrt.engine.threads`);
-  - agentrt at each fixed count 1..cores, and at every core with OpenMP waiting passively (``OMP_WAIT_POLICY=
-    passive``: sleep at once instead of spinning) or spinning briefly (``GOMP_SPINCOUNT``);
+  - agentrt at each fixed count 1..cores (with agentrt's short OpenMP spin, `agentrt.engine.openmp`), and at
+    every core and ``auto`` with OpenMP waiting passively (``OMP_WAIT_POLICY=passive``: sleep at once) or
+    spinning as long as libgomp does by default (``GOMP_SPINCOUNT=300000``);
   - with the GGML_OPENMP=OFF build (``--threadpool``, built once by scripts/build-llama-bench.sh): agentrt at
     every core on ggml's own pool, polling (ggml's default 50) and not (0), and ``auto`` on that pool;
   - llama.cpp's own llama-batched-bench at ``-t`` = cores (and on the threadpool build with ``--poll 0``).
@@ -39,13 +40,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agentrt.engine.cpu_cores import usable_cores
+from agentrt.engine.openmp import LIBGOMP_DEFAULT_SPIN, SPIN_ENV
 from agentrt.models import resolve_model
 
 PHASES = ("quiet", "busy", "toggling")
 # Goals of issue 12 for `auto` against the best fixed count, per phase.
 GOALS = {"quiet": 0.95, "busy": 0.9, "toggling": 0.9}
 # A short OpenMP spin (iterations) between "spin until the next barrier" (GOMP's default 300k) and passive.
-SHORT_SPIN = "10000"
 BURNER = "while True: pass"
 READY, GO, RESULT = "READY", "GO", "RESULT "
 
@@ -81,12 +82,12 @@ def variants(cores: int, groups: set[str], threadpool: Path | None, reference: P
     if "omp" in groups and cores > 1:
         out.append(Variant(f"agentrt {cores} threads, OMP_WAIT_POLICY=passive", "agentrt", cores,
                            env={"OMP_WAIT_POLICY": "passive"}))
-        out.append(Variant(f"agentrt {cores} threads, GOMP_SPINCOUNT={SHORT_SPIN}", "agentrt", cores,
-                           env={"GOMP_SPINCOUNT": SHORT_SPIN}))
+        out.append(Variant(f"agentrt {cores} threads, GOMP_SPINCOUNT={LIBGOMP_DEFAULT_SPIN} (libgomp's)", "agentrt",
+                           cores, env={SPIN_ENV: LIBGOMP_DEFAULT_SPIN}))
         out.append(Variant("agentrt auto, OMP_WAIT_POLICY=passive", "agentrt", "auto",
                            env={"OMP_WAIT_POLICY": "passive"}))
-        out.append(Variant(f"agentrt auto, GOMP_SPINCOUNT={SHORT_SPIN}", "agentrt", "auto",
-                           env={"GOMP_SPINCOUNT": SHORT_SPIN}))
+        out.append(Variant(f"agentrt auto, GOMP_SPINCOUNT={LIBGOMP_DEFAULT_SPIN} (libgomp's)", "agentrt", "auto",
+                           env={SPIN_ENV: LIBGOMP_DEFAULT_SPIN}))
     if "threadpool" in groups and threadpool is not None:
         for poll in (50, 0):
             out.append(Variant(f"agentrt {cores} threads, ggml pool poll {poll}", "agentrt", cores, "threadpool",

@@ -679,6 +679,9 @@ def _schema_gbnf(schema_json: str) -> str:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise GrammarError(f"JSON schema is invalid at /{'/'.join(map(str, exc.path))}: {exc.message}") from None
+    from agentrt.engine.openmp import apply_openmp_defaults
+
+    apply_openmp_defaults()  # this may be the first import of llama_cpp in the process
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     try:

@@ -32,6 +32,9 @@ class SchemaRules:
     """GBNF rules for several JSON schemas in one grammar (each under its own rule name)."""
 
     def __init__(self) -> None:
+        from agentrt.engine.openmp import apply_openmp_defaults
+
+        apply_openmp_defaults()  # this may be the first import of llama_cpp in the process
         from llama_cpp.llama_grammar import SchemaConverter
 
         self._converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
