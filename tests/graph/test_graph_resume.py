@@ -19,7 +19,11 @@ HERE = Path(__file__).parent
 REPO = HERE.parent.parent
 
 RUN_SCRIPT = """
+import signal
 import sys
+# Ctrl-C as in a terminal, whatever the test process handed down (a child inherits an ignored SIGINT, and
+# some library in the test session may have set that: the run then finished instead of being interrupted).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from agentrt.cli import main
 sys.exit(main(["run", sys.argv[1], "--run-dir", sys.argv[2], "--engine-factory", "graph_test_agents:fake_engine_factory"]))
 """
