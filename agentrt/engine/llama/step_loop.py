@@ -450,7 +450,10 @@ class StepLoop:
         chunks: list[tuple[Job, int]] = []
         outputs: list[tuple[Job, int]] = []
         prefilling: list[Job] = []
-        for job in self.jobs.values():
+        # In increasing sequence id: with one KV stream per sequence, llama.cpp puts only consecutive, increasing
+        # sequence ids into one micro-batch (llama_batch_allocr::split_equal); tokens in arrival order (seqs 2,
+        # 0, 3, 1) became separate micro-batches, each a full pass over the weights, and batching gained nothing.
+        for job in sorted(self.jobs.values(), key=lambda j: j.seq):
             if job.pending_token is not None:
                 idx = batch.add(job.pending_token, len(self.slots[job.seq].kv), job.seq, logits=True)
                 decoding.append(job)
