@@ -14,6 +14,8 @@ from agentrt.events import EventBus
 from agentrt.graph.launch import RunLaunch, launch_run
 from agentrt.engine.remote.engine import RemoteEngine
 
+from remote_test_agents import TWO_SHORT_ANSWERS_GRAPH
+
 pytestmark = pytest.mark.slow
 
 PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
@@ -54,24 +56,11 @@ async def test_remote_engine_against_llama_server(llama_server: LlamaServer) -> 
             assert yes_no.text in ("yes", "no")
 
 
-GRAPH = """
-name: on-llama-server
-imports: [remote_test_agents]
-model: {sequences: 2}
-agents:
-  short: {class: remote_test_agents.ShortAnswer, max_tokens: 6}
-nodes:
-  one: {agent: short, input: "Name a colour."}
-  two: {agent: short, input: "Name a fruit."}
-outputs:
-  colour: one
-  fruit: two
-"""
 
 
 async def test_a_graph_runs_on_llama_server(llama_server: LlamaServer, tmp_path: Path) -> None:
     graph = tmp_path / "g.yaml"
-    graph.write_text(GRAPH)
+    graph.write_text(TWO_SHORT_ANSWERS_GRAPH)
     bus = EventBus(forward_to_logging=False)
     result = await launch_run(RunLaunch(graph=graph, run_dir=tmp_path / "run", remote=[llama_server.url]), bus)
     assert result.status == "succeeded"

@@ -9,29 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from remote_test_agents import TWO_SHORT_ANSWERS_GRAPH
 from servers import LlamaServer
 from without_llama_cpp import run_cli
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
-GRAPH = """
-name: remote-without-llama
-model: {sequences: 2}
-imports: [remote_test_agents]
-agents:
-  short: {class: remote_test_agents.ShortAnswer, max_tokens: 6}
-nodes:
-  one: {agent: short, input: "Name a colour."}
-  two: {agent: short, input: "Name a fruit."}
-outputs:
-  colour: one
-"""
 
 
 def test_remote_graph_run_needs_no_llama_cpp(server_a: LlamaServer, tmp_path: Path) -> None:
     graph = tmp_path / "g.yaml"
-    graph.write_text(GRAPH)
+    graph.write_text(TWO_SHORT_ANSWERS_GRAPH)
     run_dir = tmp_path / "run"
     done = run_cli("run", str(graph), "--remote", server_a.url, "--run-dir", str(run_dir), extra_path=HERE)
     assert done.returncode == 0, done.stdout + done.stderr
