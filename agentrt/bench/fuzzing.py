@@ -105,7 +105,6 @@ class Failure:
     generator: str
     kind: str
     detail: str
-    data: bytes = field(repr=False)
 
 
 @dataclass
@@ -145,7 +144,6 @@ def run_fuzz(
     *,
     per_input_s: float = 10.0,
     memory_bytes: int = 2 << 30,
-    progress: Callable[[FuzzReport], None] | None = None,
     target: Target,
 ) -> FuzzReport:
     """Every input through ``target`` (a module-level function, for the worker to import) in a worker process;
@@ -160,11 +158,9 @@ def run_fuzz(
             report.counts[kind] += 1
             report.by_generator[generator] += 1
             if kind in FAILURE_KINDS:
-                report.failures.append(Failure(index, generator, kind, detail, data))
+                report.failures.append(Failure(index, generator, kind, detail))
                 worker.close(kill=True)
                 worker = _Worker(memory_bytes, target)
-            if progress is not None and report.inputs % 500 == 0:
-                progress(report)
     finally:
         worker.close()
         report.elapsed_s = time.perf_counter() - started
