@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import time
 
-from agentrt.demo.measure import batching_headroom, forget_kv
+from agentrt.demo.measure import batching_headroom, forget_kv, states_number
 from agentrt.engine import Engine, EngineConfig
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.models import DEFAULT_MODEL
@@ -40,7 +39,7 @@ async def ask_both(engine: EngineProtocol, *, together: bool) -> tuple[float, in
         greeting = await greeter.run(GREETING, greet_ctx)
         answer = await solver.run(QUESTION, solve_ctx)
     elapsed = time.perf_counter() - started
-    verdict = "correct" if re.search(r"(?<![\d.])12(?![\d.])", str(answer.output)) else "WRONG (expected 12)"
+    verdict = "correct" if states_number(str(answer.output), "12") else "WRONG (expected 12)"
     return elapsed, greeting.tokens + answer.tokens, [
         f"greeting -> {greeting.output!r} ({greeting.tokens} tokens)",
         f"6+6      -> {answer.output!r} ({answer.outcome}, {verdict}, {answer.tokens} tokens)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentrt.demo.measure import DEMO_AGENTS, measure_concurrency, run_agents
+from agentrt.demo.measure import DEMO_AGENTS, measure_concurrency, run_agents, states_number
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.models import DEFAULT_MODEL
 
@@ -34,7 +34,7 @@ async def _demo(args: argparse.Namespace) -> int:
             print(f"\n[{agent.name} · sequence {result.seq_id}] {agent.task}\n  {answer}")
             check = ""
             if agent.expect is not None:
-                ok = agent.expect in result.text
+                ok = states_number(result.text, agent.expect)
                 check = f"; {'correct' if ok else 'WRONG'}: the answer {'contains' if ok else 'lacks'} {agent.expect}"
             print(f"  ({result.completion_tokens} tokens, finish: {result.finish_reason}{check})")
 

@@ -15,6 +15,7 @@ What the demo measures, and why it is fair:
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Sequence
 
@@ -24,11 +25,16 @@ from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.request import GenerationResult
 
 
+def states_number(text: str, number: str) -> bool:
+    """Whether ``text`` has ``number`` standing alone (``12`` in "6 + 6 = 12.", not in "112" or "12.5")."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?!\d|\.\d)", text) is not None
+
+
 class DemoAgent(BaseModel):
     name: str
     role: str
     task: str
-    expect: str | None = None  # a string a correct answer contains, checked and shown
+    expect: str | None = None  # a number a correct answer states (`states_number`), checked and shown
 
 
 # Tasks whose answers run to about the same length: agents that finish at very different times leave the batch
