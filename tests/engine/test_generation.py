@@ -43,6 +43,37 @@ async def test_concurrent_greedy_equals_alone(engine: Engine) -> None:
     assert steps < sum(r.completion_tokens for r in concurrent) * 0.6
 
 
+async def test_a_gap_between_decoding_sequences_is_filled_and_leaves_the_idle_sequence_intact(engine: Engine) -> None:
+    # Sequences 0 and 2 decode while 1 sits idle with a conversation in its cache. llama.cpp batches only
+    # consecutive sequence ids in one pass, so every such step carries a throw-away token for sequence 1 that
+    # must be gone afterwards: 1's next turn reuses its cache and continues exactly as a cold prefill does.
+    held = [await engine.acquire(owner="gap") for _ in range(3)]
+    try:
+        assert [seq.id for seq in held] == [0, 1, 2]
+        for seq in held:
+            await seq.reset()
+        idle = held[1]
+        history = chat("Tell me about the sea in two sentences.")
+        first = await idle.chat(history, max_tokens=12)
+
+        steps: list[dict] = []
+        unsubscribe = engine.events.subscribe(steps.append, kinds={"engine.step"})
+        await asyncio.gather(held[0].complete("The alphabet: A, B, C,", max_tokens=20, ignore_eos=True),
+                             held[2].complete("Count: 1, 2, 3,", max_tokens=20, ignore_eos=True))
+        unsubscribe()
+        assert sum(e["n_fillers"] == 1 and e["n_decode"] == 2 for e in steps) >= 15
+
+        history += [{"role": "assistant", "content": first.text}, {"role": "user", "content": "And the sky?"}]
+        warm = await idle.chat(history, max_tokens=16)
+        assert warm.cached_tokens >= first.prompt_tokens  # its cache survived the fillers
+        await idle.reset()
+        cold = await idle.chat(history, max_tokens=16)
+        assert warm.text == cold.text
+    finally:
+        for seq in held:
+            seq.release()
+
+
 async def test_follow_up_turn_prefills_only_the_new_suffix(engine: Engine) -> None:
     history = chat("My name is Ada. Remember it.")
     async with engine.sequence(owner="kv") as seq:

@@ -87,6 +87,14 @@ class LlamaModel:
         self.n_vocab: int = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_ctx_train: int = llama_cpp.llama_model_n_ctx_train(self.model)
         self.bos: int = llama_cpp.llama_vocab_bos(self.vocab)
+        # With one KV stream per sequence, llama.cpp puts only consecutive sequence ids into one micro-batch; the
+        # step loop closes gaps with a throw-away token per missing sequence, removed again after the decode.
+        # That needs a cache that can drop the token (not a recurrent state) and separate streams.
+        self.fills_sequence_gaps: bool = not (
+            config.kv_unified
+            or llama_cpp.llama_model_is_recurrent(self.model)
+            or llama_cpp.llama_model_is_hybrid(self.model)
+        )
         self.batch = Batch(config.n_batch)
         self._pieces: dict[int, bytes] = {}
         self._eog: dict[int, bool] = {}

@@ -2,9 +2,9 @@
 
 Each step:
   1. take commands from the asyncio side (new jobs, cancellations, resets), blocking only while idle;
-  2. fill ONE batch: the pending token of every decoding sequence, then prompt chunks of prefilling sequences
+  2. fill ONE batch: the pending token of every decoding sequence and prompt chunks of prefilling sequences
      (highest priority first) up to the batch budget — chunked prefill, so a long prompt delays the decoders by
-     at most one chunk;
+     at most one chunk — laid out in sequence id order, gaps filled, so llama.cpp runs it in one pass;
   3. `llama_decode`;
   4. pick the next token of every sequence that produced logits: one vectorised argmax for all greedy jobs, a
      llama.cpp sampler chain for the rest (temperature, penalties, grammars);
@@ -125,6 +125,16 @@ class Stop:
 
 
 Command = Submit | Cancel | Call | Stop
+
+
+@dataclass
+class StepBatch:
+    """What one step puts into the batch (see `StepLoop._fill_batch`)."""
+
+    decoding: list[Job] = field(default_factory=list)  # jobs whose pending token is decoded
+    chunks: list[tuple[Job, int]] = field(default_factory=list)  # (job, n prompt tokens prefilled)
+    outputs: list[tuple[Job, int]] = field(default_factory=list)  # (job, batch index of its logits), batch order
+    fillers: list[tuple[int, int]] = field(default_factory=list)  # (seq, position) of throw-away tokens
 
 
 @dataclass
@@ -381,23 +391,26 @@ class StepLoop:
         model = self.model
         assert model is not None
         t0 = time.perf_counter()
-        decoding, chunks, outputs = self._fill_batch(with_prefill=True)
-        if not outputs and not chunks:
+        plan = self._fill_batch(with_prefill=True)
+        if not plan.outputs and not plan.chunks:
             return
         t1 = time.perf_counter()
         ret = model.decode()
-        retried = ret == 1 and bool(chunks)
+        self._drop_fillers(plan)
+        retried = ret == 1 and bool(plan.chunks)
         if retried:
             # No KV slot for the prompt chunks: run this step with the decoders alone; prefill resumes next step.
-            decoding, chunks, outputs = self._fill_batch(with_prefill=False)
-            ret = model.decode() if outputs else 0
+            plan = self._fill_batch(with_prefill=False)
+            ret = model.decode() if plan.outputs else 0
+            self._drop_fillers(plan)
         t2 = time.perf_counter()
+        decoding, chunks, outputs = plan.decoding, plan.chunks, plan.outputs
         if ret != 0:
             self._decode_failed(ret, decoding, chunks)
             return
         threads = model.threads
         if not retried:  # the thread count judges single decodes only
-            self._observe_threads(decoding, chunks, t2 - t1)
+            self._observe_threads(plan, t2 - t1)
 
         for job in decoding:
             self.slots[job.seq].kv.append(job.pending_token)  # type: ignore[arg-type]
@@ -424,6 +437,7 @@ class StepLoop:
             "engine.step",
             step=c.steps,
             n_decode=len(decoding),
+            n_fillers=len(plan.fillers),
             n_prefill=n_prefill,
             n_seqs_prefill=len(chunks),
             batch_tokens=len(decoding) + n_prefill,
@@ -436,43 +450,76 @@ class StepLoop:
             threads=threads,
         )
 
-    def _observe_threads(self, decoding: list[Job], chunks: list[tuple[Job, int]], seconds: float) -> None:
+    def _observe_threads(self, plan: StepBatch, seconds: float) -> None:
         """Tell the thread governor what this decode computed (before the KV mirrors grow) and took."""
-        kv = sum(len(self.slots[job.seq].kv) for job in decoding)
-        kv += sum((job.prefill_pos + n // 2) * n for job, n in chunks)
-        self.threads.after_decode(len(decoding), sum(n for _, n in chunks), kv, seconds)  # type: ignore[union-attr]
+        kv = sum(len(self.slots[job.seq].kv) for job in plan.decoding) + sum(pos for _, pos in plan.fillers)
+        kv += sum((job.prefill_pos + n // 2) * n for job, n in plan.chunks)
+        n_decode = len(plan.decoding) + len(plan.fillers)
+        self.threads.after_decode(n_decode, sum(n for _, n in plan.chunks), kv, seconds)  # type: ignore[union-attr]
 
-    def _fill_batch(self, *, with_prefill: bool) -> tuple[list[Job], list[tuple[Job, int]], list[tuple[Job, int]]]:
-        """Decode tokens first, then prompt chunks. Returns (decoding jobs, (job, n) chunks, (job, batch idx))."""
-        batch = self.model.batch  # type: ignore[union-attr]
+    def _fill_batch(self, *, with_prefill: bool) -> StepBatch:
+        """The pending token of every decoding job and prompt chunks (highest priority first), in increasing
+        sequence id, with a filler token for each sequence id missing between them.
+
+        Why the order and the fillers: with one KV stream per sequence, llama.cpp puts only consecutive,
+        increasing sequence ids into one micro-batch (`llama_batch_allocr::split_equal`), and each micro-batch is
+        a full pass over the weights. Tokens in arrival order (seqs 2, 0, 3, 1) or with a gap (0 and 2 decode
+        while 1 waits for a tool) split a step into several passes, and batching gained little. A filler is one
+        throw-away token at the next position of the missing sequence (no logits; removed after the decode): a
+        row more in a pass that reads the weights anyway, instead of another pass.
+        """
+        model = self.model
+        assert model is not None
+        batch = model.batch
         batch.clear()
-        decoding: list[Job] = []
-        chunks: list[tuple[Job, int]] = []
-        outputs: list[tuple[Job, int]] = []
+        plan = StepBatch()
         prefilling: list[Job] = []
-        # In increasing sequence id: with one KV stream per sequence, llama.cpp puts only consecutive, increasing
-        # sequence ids into one micro-batch (llama_batch_allocr::split_equal); tokens in arrival order (seqs 2,
-        # 0, 3, 1) became separate micro-batches, each a full pass over the weights, and batching gained nothing.
-        for job in sorted(self.jobs.values(), key=lambda j: j.seq):
+        for job in self.jobs.values():
             if job.pending_token is not None:
-                idx = batch.add(job.pending_token, len(self.slots[job.seq].kv), job.seq, logits=True)
-                decoding.append(job)
-                outputs.append((job, idx))
+                plan.decoding.append(job)
             elif job.prefill_pos < len(job.prompt) and (job.leader is None or self._follow(job)):
                 prefilling.append(job)
         if with_prefill and prefilling:
-            prefilling.sort(key=lambda j: (-j.priority, j.id))
-            for job in prefilling:
-                n = min(self.config.prefill_chunk, batch.free, len(job.prompt) - job.prefill_pos)
+            budget = batch.capacity - len(plan.decoding)
+            for job in sorted(prefilling, key=lambda j: (-j.priority, j.id)):
+                n = min(self.config.prefill_chunk, budget, len(job.prompt) - job.prefill_pos)
                 if n <= 0:
                     break
+                plan.chunks.append((job, n))
+                budget -= n
+        in_batch = {job.seq for job in plan.decoding} | {job.seq for job, _ in plan.chunks}
+        if model.fills_sequence_gaps and in_batch:
+            gaps = [seq for seq in range(min(in_batch), max(in_batch)) if seq not in in_batch]
+            room = batch.capacity - len(plan.decoding) - sum(n for _, n in plan.chunks)
+            # A sequence whose stream is full cannot take even a throw-away token; its gap stays.
+            gaps = [seq for seq in gaps if len(self.slots[seq].kv) < self.config.n_ctx]
+            if len(gaps) <= room:
+                plan.fillers = [(seq, len(self.slots[seq].kv)) for seq in gaps]
+
+        decode_by_seq = {job.seq: job for job in plan.decoding}
+        chunk_by_seq = {job.seq: (job, n) for job, n in plan.chunks}
+        filler_by_seq = dict(plan.fillers)
+        for seq in sorted(in_batch | filler_by_seq.keys()):
+            if seq in decode_by_seq:
+                job = decode_by_seq[seq]
+                idx = batch.add(job.pending_token, len(self.slots[seq].kv), seq, logits=True)  # type: ignore[arg-type]
+                plan.outputs.append((job, idx))
+            elif seq in chunk_by_seq:
+                job, n = chunk_by_seq[seq]
                 last = job.prefill_pos + n == len(job.prompt)
-                idx = batch.add_span(job.prompt[job.prefill_pos : job.prefill_pos + n], job.prefill_pos, job.seq,
+                idx = batch.add_span(job.prompt[job.prefill_pos : job.prefill_pos + n], job.prefill_pos, seq,
                                      logits_last=last)
-                chunks.append((job, n))
                 if last:
-                    outputs.append((job, idx))
-        return decoding, chunks, outputs
+                    plan.outputs.append((job, idx))
+            else:
+                batch.add(0, filler_by_seq[seq], seq, logits=False)
+        return plan
+
+    def _drop_fillers(self, plan: StepBatch) -> None:
+        model = self.model
+        assert model is not None
+        for seq, pos in plan.fillers:
+            model.seq_rm(seq, pos, -1)
 
     def _pick_tokens(self, outputs: list[tuple[Job, int]]) -> None:
         """The next token of every job that produced logits this step (rows of the logits block, in order)."""
