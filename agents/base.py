@@ -11,7 +11,9 @@ To write a new agent, subclass `Agent` and override `respond(conv, task, ctx)`; 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -175,11 +177,13 @@ def standalone_context(
     """A `NodeContext` for using agents without a graph (scripts, notebooks, tests).
 
     Events go to the engine's bus unless ``events`` is given; without a ``workspace`` a new temporary folder
-    is made (file tools are confined to it).
+    is made (file tools are confined to it) and removed with the context (garbage collection or exit): pass a
+    ``workspace`` to keep what the agent wrote.
     """
-    work = Path(workspace) if workspace is not None else Path(tempfile.mkdtemp(prefix="agentrt-workspace-"))
+    temporary = workspace is None
+    work = Path(tempfile.mkdtemp(prefix="agentrt-workspace-")) if temporary else Path(workspace)
     work.mkdir(parents=True, exist_ok=True)
-    return NodeContext(
+    ctx = NodeContext(
         engine=engine,
         events=events if events is not None else engine.events,
         run_dir=Path(run_dir) if run_dir is not None else work,
@@ -188,3 +192,6 @@ def standalone_context(
         agent=agent,
         priority=priority,
     )
+    if temporary:
+        weakref.finalize(ctx, shutil.rmtree, work, ignore_errors=True)
+    return ctx

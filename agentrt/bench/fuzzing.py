@@ -34,7 +34,7 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]} [{frames}]"
 
 
-def _worker(conn: Any, memory_bytes: int, target: Target) -> None:
+def _worker(conn: Any, memory_bytes: int, target: Target, folder: str) -> None:
     """Runs inputs through ``target`` one by one, under a memory limit, until it receives None."""
     try:
         import resource
@@ -46,14 +46,13 @@ def _worker(conn: Any, memory_bytes: int, target: Target) -> None:
     if callable(warm_up):  # imports and the like, before the first input's clock starts
         warm_up()
     conn.send("ready")
-    with tempfile.TemporaryDirectory(prefix="agentrt-fuzz-") as tmp:
-        path = Path(tmp) / "graph.yaml"
-        while (data := conn.recv()) is not None:
-            try:
-                outcome = target(data, path)
-            except Exception as exc:  # noqa: BLE001 (the harness's net: any exception is a crash)
-                outcome = ("crash", describe_exception(exc))
-            conn.send(outcome)
+    path = Path(folder) / "graph.yaml"
+    while (data := conn.recv()) is not None:
+        try:
+            outcome = target(data, path)
+        except Exception as exc:  # noqa: BLE001 (the harness's net: any exception is a crash)
+            outcome = ("crash", describe_exception(exc))
+        conn.send(outcome)
 
 
 class _Worker:
@@ -63,7 +62,11 @@ class _Worker:
     def __init__(self, memory_bytes: int, target: Target) -> None:
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, memory_bytes, target), daemon=True)
+        # Owned here, not by the worker: a worker killed for hanging cannot clean up after itself.
+        self._folder = tempfile.TemporaryDirectory(prefix="agentrt-fuzz-")
+        self.process = context.Process(
+            target=_worker, args=(child, memory_bytes, target, self._folder.name), daemon=True
+        )
         self.process.start()
         child.close()
         try:
@@ -97,6 +100,7 @@ class _Worker:
             self.process.kill()
             self.process.join()
         self.conn.close()
+        self._folder.cleanup()
 
 
 @dataclass
