@@ -316,6 +316,39 @@ final_answer(total)
 ```'''
 
 
+# What the usual beginner's errors mean, in the words a small model needs to fix its code instead of sending it
+# again (as compilers add a "help:" line). Keyed by a pattern of the error line; general Python, no task in mind.
+_ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"NameError: name '(?P<name>\w+)' is not defined"),
+     "`{name}` does not exist yet: a block sees only what earlier blocks of this task defined. Define it first "
+     "(for data from a file: open and read the file in this block)."),
+    (re.compile(r"not supported between instances of 'str'|unsupported operand type\(s\).*'str'|"
+                r"can only concatenate str|must be str, not|'str' object cannot be interpreted as an integer|"
+                r"type str doesn't define __round__"),
+     "values read from a file are text (str): convert them with int() or float() before comparing or adding them."),
+    (re.compile(r"string indices must be integers"),
+     "that value is a string, not a dict or a list: print it (or a first item of the data) to see the data's real "
+     "structure, then index what is really there."),
+    (re.compile(r"'NoneType' object has no attribute"),
+     "a call returned None (re.search finds no match on some lines; dict.get of a missing key): print a few of "
+     "the inputs to see their real format, and skip or handle the ones without a match."),
+    (re.compile(r"IndexError|KeyError"),
+     "print a few of the items (and their keys or length) to see their real shape before indexing them."),
+]
+
+
+def error_hint(error_text: str, workspace: Path | None = None) -> str | None:
+    """A one-line hint for a common Python error in the model's code, or None."""
+    if "FileNotFoundError" in error_text and workspace is not None:
+        names = sorted(p.name for p in workspace.iterdir() if not p.name.startswith("."))
+        return "the files in the folder are: " + (", ".join(names[:30]) if names else "none")
+    for pattern, hint in _ERROR_HINTS:
+        match = pattern.search(error_text)
+        if match is not None:
+            return hint.format(**match.groupdict())
+    return None
+
+
 def code_observation(run: CodeRun | None, error: ToolError | None, limit: int) -> str:
     """The observation text: the printed output (head and tail kept when long), or the error."""
     if error is not None:

@@ -45,6 +45,13 @@ class Conversation:
             raise ValueError("the conversation does not end with an assistant reply")
         self.messages[-1] = ChatMessage(role="assistant", content=content)
 
+    def take_back_last_exchange(self) -> str:
+        """Remove the last user message and the reply to it; returns that user message, to be asked again."""
+        if len(self.messages) < 2 or self.messages[-1].role != "assistant" or self.messages[-2].role != "user":
+            raise ValueError("the conversation does not end with a user message and its reply")
+        self.messages.pop()
+        return self.messages.pop().content
+
     async def ask(
         self,
         content: str | None,

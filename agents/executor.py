@@ -37,6 +37,7 @@ from agents.code_actions import (
     bare_literal,
     code_observation,
     code_prompt,
+    error_hint,
     parse_code_reply,
     parse_final_literal,
 )
@@ -50,6 +51,8 @@ ActionFormat = Literal["auto", "code", "json"]
 
 OBSERVATION_MAX_CHARS = 1500  # what goes back into the conversation; the full text stays in the trace
 FINAL_TURN_MAX_TOKENS = 160  # the last turn at the step limit writes a thought and an answer, no code
+# final_answer values that answer nothing (None, an empty string or list): refused, the run goes on.
+EMPTY_ANSWERS = frozenset({"", "None", "[]", "{}", "()", "nan"})
 ESCAPE_TEMPERATURE = 0.7  # the turn after a repeated failure samples, so the model can leave the rut
 INVALID_REPLY_PLACEHOLDER = {"json": "{}", "code": "Thought: (removed)\n```python\npass\n```"}
 
@@ -172,6 +175,13 @@ class Executor(Agent):
                 return self._result(turn.answer, trace, AgentOutcome.ANSWERED, step, conv)
             if turn.ok:
                 last_result = turn.observation
+            if turn.repeat_of_failure:
+                # The model sent a block that failed before. A small model copies its own turns, so with the
+                # repeat in view it repeats again (greedy or not): take this exchange back out and ask the same
+                # again, sampled, from where the conversation was.
+                message = conv.take_back_last_exchange()
+                escape = True
+                continue
             message = self._observation_message(turn)
             # A small model that repeats a call that worked is stuck, and never tries something else: the next
             # turn may only answer (still an ordinary turn: the answer is parsed and checked as always).
@@ -226,11 +236,21 @@ class Executor(Agent):
         except ToolError as exc:
             self._emit_tool(ctx, PYTHON_TOOL, action.code, error=str(exc))
             observation = code_observation(None, exc, OBSERVATION_MAX_CHARS)
+            hint = error_hint(str(exc), ctx.workspace)
+            if hint is not None:
+                observation += f"\nHint: {hint}"
             seen[key] = (step, observation, False)
             return _Turn(False, observation, fields=fields)
         self._emit_tool(ctx, PYTHON_TOOL, action.code)
         if run.answer is not None:
             fields["tool"] = FINAL_ANSWER  # the action that ended the run, as in JSON mode
+            if run.answer.strip() in EMPTY_ANSWERS:
+                # As smolagents' final_answer_checks: an empty value is a bug in the code, not an answer.
+                got = repr(run.answer.strip()) if run.answer.strip() else "an empty string"
+                observation = (f"Error: final_answer got {got}, which answers nothing. Print the values your code "
+                               "computes to see where it goes wrong, then fix it.")
+                seen[key] = (step, observation, False)
+                return _Turn(False, observation, fields=fields)
             return _Turn(True, run.answer, answer=run.answer, fields=fields)
         observation = code_observation(run, None, OBSERVATION_MAX_CHARS)
         ok = True

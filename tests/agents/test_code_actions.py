@@ -85,6 +85,32 @@ async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampl
     # Greedy decoding would write the same failing block again: the next turn samples (seeded: repeatable).
     assert [sampling.temperature for sampling in engine.samplings] == [0.0, 0.0, 0.7]
     assert engine.samplings[2].seed == 3
+    # ... from the conversation as it was before the repeat: the repeat is taken back out, not left in view.
+    assert [m.content for m in engine.requests[2][1]] == [m.content for m in engine.requests[1][1]]
+
+
+async def test_common_errors_come_with_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "books.csv").write_text("title,year\nA,1949\n")
+    script = [
+        block("rows = [{'year': '1949'}]\nprint(sum(1 for r in rows if r['year'] < 1950))"),
+        block("open('parcels.csv')"),
+        block("print(undefined_rows)"),
+        block("final_answer(1)"),
+    ]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    hints = [step["observation"].rsplit("\nHint: ", 1)[-1] for step in result.trace[:3]]
+    assert hints[0].startswith("values read from a file are text (str): convert them with int() or float()")
+    assert hints[1] == "the files in the folder are: books.csv"
+    assert hints[2].startswith("`undefined_rows` does not exist yet")
+
+
+async def test_an_empty_final_answer_is_refused_and_the_run_goes_on(tmp_path: Path) -> None:
+    engine = FakeEngine(1, reply=[block("final_answer(None)"), block("final_answer([])"), block("final_answer(3)")])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert "final_answer got 'None', which answers nothing" in result.trace[0]["observation"]
+    assert "final_answer got an empty string" in result.trace[1]["observation"]  # [] joins to ''
+    assert (result.output, result.outcome, result.steps) == ("3", AgentOutcome.ANSWERED, 3)
 
 
 async def test_the_step_limit_ends_with_a_literal_answer(tmp_path: Path) -> None:
