@@ -332,6 +332,11 @@ _ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"'NoneType' object has no attribute"),
      "a call returned None (re.search finds no match on some lines; dict.get of a missing key): print a few of "
      "the inputs to see their real format, and skip or handle the ones without a match."),
+    (re.compile(r"No module named '(?P<module>[\w.]+)'"),
+     "`{module}` is not installed where the code runs, and nothing can be installed: use Python's standard "
+     "library instead (csv, json, statistics, collections, re, datetime)."),
+    (re.compile(r"SyntaxError.*\(line \d+: [!%]|SyntaxError.*\(line \d+: pip "),
+     "only Python runs here: shell commands (!pip, %magic) do not, and nothing can be installed."),
     (re.compile(r"IndexError|KeyError"),
      "print a few of the items (and their keys or length) to see their real shape before indexing them."),
 ]

@@ -95,14 +95,18 @@ async def test_common_errors_come_with_a_hint(tmp_path: Path) -> None:
         block("rows = [{'year': '1949'}]\nprint(sum(1 for r in rows if r['year'] < 1950))"),
         block("open('parcels.csv')"),
         block("print(undefined_rows)"),
+        block("import pandas_not_here"),
+        block("!pip install pandas"),
         block("final_answer(1)"),
     ]
     engine = FakeEngine(1, reply=script)
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
-    hints = [step["observation"].rsplit("\nHint: ", 1)[-1] for step in result.trace[:3]]
+    hints = [step["observation"].rsplit("\nHint: ", 1)[-1] for step in result.trace[:5]]
     assert hints[0].startswith("values read from a file are text (str): convert them with int() or float()")
     assert hints[1] == "the files in the folder are: books.csv"
     assert hints[2].startswith("`undefined_rows` does not exist yet")
+    assert hints[3].startswith("`pandas_not_here` is not installed where the code runs")
+    assert hints[4].startswith("only Python runs here: shell commands (!pip, %magic) do not")
 
 
 async def test_an_empty_final_answer_is_refused_and_the_run_goes_on(tmp_path: Path) -> None:
