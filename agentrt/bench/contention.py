@@ -40,7 +40,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agentrt.engine.cpu_cores import usable_cores
-from agentrt.engine.openmp import LIBGOMP_DEFAULT_SPIN, SPIN_ENV
+from agentrt.engine.openmp import LIBGOMP_DEFAULT_SPIN, SPIN_ENV, llama_cpp_environment
 from agentrt.models import resolve_model
 
 PHASES = ("quiet", "busy", "toggling")
@@ -236,7 +236,7 @@ def run_agentrt(variant: Variant, phase: str, work: Workload, load: BackgroundLo
 def run_llama(variant: Variant, phase: str, work: Workload, load: BackgroundLoad, binary: Path, repeat: int) -> Cell:
     from agentrt.bench.reference import llama_batched_bench
 
-    env = {**os.environ, **variant.env}  # the binary finds its own build's libraries (RPATH)
+    env = {**llama_cpp_environment(), **variant.env}  # the binary finds its own build's libraries (RPATH)
     toggler = _start_load(load, phase, work.toggle_s)
     try:
         figures = llama_batched_bench(binary, resolve_model(work.model), [work.sequences], work.tokens_for(phase),

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agentrt.engine.openmp import llama_cpp_environment
+
 
 def llama_batched_bench(
     binary: Path, model: Path, counts: list[int], tokens: int, threads: int, *,
@@ -26,6 +28,8 @@ def llama_batched_bench(
         "-npl", ",".join(map(str, counts)), "-t", str(threads), "-tb", str(threads), "--output-format", "jsonl",
         *extra,
     ]
+    # By default llama.cpp runs as a user would start it, not with the OpenMP settings agentrt gives itself.
+    env = env if env is not None else llama_cpp_environment()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     figures: dict[int, float] = {}
     for line in out.splitlines():

@@ -18,7 +18,22 @@ SHORT_SPIN = "10000"
 LIBGOMP_DEFAULT_SPIN = "300000"  # what libgomp spins when neither this nor OMP_WAIT_POLICY is set
 
 
+# Set beside agentrt's own GOMP_SPINCOUNT (and inherited with it), so that llama.cpp's own programs, run as the
+# benchmarks' reference, can be given the environment the user had instead of agentrt's tuning.
+DEFAULTED_MARK = "AGENTRT_GOMP_SPINCOUNT_DEFAULTED"
+
+
 def apply_openmp_defaults() -> None:
     """Set agentrt's short spin unless the environment already says how OpenMP threads should wait."""
-    if "OMP_WAIT_POLICY" not in os.environ:
-        os.environ.setdefault(SPIN_ENV, SHORT_SPIN)
+    if "OMP_WAIT_POLICY" not in os.environ and SPIN_ENV not in os.environ:
+        os.environ[SPIN_ENV] = SHORT_SPIN
+        os.environ[DEFAULTED_MARK] = "1"
+
+
+def llama_cpp_environment() -> dict[str, str]:
+    """This process's environment without what `apply_openmp_defaults` added: how llama.cpp's own programs run
+    when a user starts them, for the reference figures the benchmarks print."""
+    env = dict(os.environ)
+    if env.pop(DEFAULTED_MARK, None) is not None:
+        env.pop(SPIN_ENV, None)
+    return env

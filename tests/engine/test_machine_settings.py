@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from agentrt.engine import Engine, EngineConfig
 from agentrt.engine.config import parse_gpu_layers
 from agentrt.engine.cpu_cores import UsableCores, cgroup_cpu_quota
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
+from agentrt.engine.openmp import DEFAULTED_MARK, SPIN_ENV, apply_openmp_defaults, llama_cpp_environment
 from agentrt.errors import ConfigError, GraphSpecError
 from agentrt.events import EventBus
 from agentrt.graph import Graph
@@ -106,3 +108,18 @@ async def test_engine_reports_its_threads_and_a_fixed_count_never_moves() -> Non
     start = [e for e in seen if e["event"] == "engine.threads"]
     assert [e["action"] for e in start] == ["start"] and start[0]["threads"] == 1
     assert {e["threads"] for e in seen if e["event"] == "engine.step"} == {1}
+
+
+def test_agentrts_openmp_spin_stays_out_of_the_environment_llama_cpps_reference_runs_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (SPIN_ENV, "OMP_WAIT_POLICY", DEFAULTED_MARK):
+        monkeypatch.delenv(name, raising=False)
+    apply_openmp_defaults()
+    assert os.environ[SPIN_ENV] == "10000"
+    assert SPIN_ENV not in llama_cpp_environment() and DEFAULTED_MARK not in llama_cpp_environment()
+    # The user's own setting is kept, for agentrt and for the reference alike.
+    monkeypatch.delenv(DEFAULTED_MARK)
+    monkeypatch.setenv(SPIN_ENV, "5")
+    apply_openmp_defaults()
+    assert os.environ[SPIN_ENV] == "5" and llama_cpp_environment()[SPIN_ENV] == "5"
