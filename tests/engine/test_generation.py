@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 
@@ -181,6 +182,16 @@ async def test_gbnf_grammar_constrains_output(engine: Engine) -> None:
     result = await engine.chat(chat("Is the sky green? Answer yes or no."), max_tokens=5,
                                grammar='root ::= "yes" | "no"')
     assert result.text in ("yes", "no")
+
+
+async def test_sampling_under_a_grammar_keeps_to_it_and_is_reproducible(engine: Engine) -> None:
+    # Sampled picks are checked against the grammar one at a time, and only a refused one is resampled under it.
+    grammar = 'root ::= "Colours: " colour (", " colour)* "."\ncolour ::= "red" | "green" | "blue" | "yellow"'
+    sampling = Sampling(temperature=1.0, seed=7)
+    replies = [await engine.chat(chat("Name some colours."), max_tokens=40, sampling=sampling, grammar=grammar)
+               for _ in range(2)]
+    assert replies[0].text == replies[1].text
+    assert re.fullmatch(r"Colours: (red|green|blue|yellow)(, (red|green|blue|yellow))*\.", replies[0].text)
 
 
 async def test_seeded_sampling_is_reproducible(engine: Engine) -> None:

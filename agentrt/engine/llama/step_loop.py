@@ -76,6 +76,10 @@ class Job:
     # grammar to the whole vocabulary (llama.cpp's "grammar-first rejection"; most picks pass, and a full
     # grammar pass over a 49k-262k vocabulary costs milliseconds per token).
     greedy_grammar: bool = False
+    # Sampled under a grammar: the same chain without the grammar. A pick from it that the grammar allows is
+    # taken, and only a refused one pays for the grammar over the whole vocabulary (llama.cpp's common sampler
+    # does the same). None when the chain has a repetition penalty, whose history the refused pick would skew.
+    unconstrained: Any = None
     text: TextStream | None = None
     text_events: TextEvents | None = None  # only while somebody reads `request.text`
     generated: int = 0
@@ -275,7 +279,11 @@ class StepLoop:
         del slot.kv[reuse:]
         try:
             job.sampler = self._make_sampler(job.request)
-            job.greedy_grammar = job.sampler is not None and job.request.sampling.is_greedy
+            sampling = job.request.sampling
+            job.greedy_grammar = job.sampler is not None and sampling.is_greedy
+            if (job.sampler is not None and not sampling.is_greedy and sampling.repeat_penalty == 1.0
+                    and request_gbnf(job.request) is not None):
+                job.unconstrained = self._make_sampler(job.request, grammar=False)
         except Exception as exc:
             self._post(job.delivery.fail, exc)
             return
@@ -355,14 +363,14 @@ class StepLoop:
             model.seq_rm(slot.id, n, -1)
         slot.kv[:] = donor.kv[:n]
 
-    def _make_sampler(self, request: GenerationRequest) -> Any:
+    def _make_sampler(self, request: GenerationRequest, *, grammar: bool = True) -> Any:
         """A llama.cpp sampler chain, or None for plain greedy (picked by the vectorised argmax instead)."""
         import llama_cpp
 
         model = self.model
         assert model is not None
         s: Sampling = request.sampling
-        gbnf = request_gbnf(request)  # checked before it reaches llama.cpp (agentrt/engine/grammar.py)
+        gbnf = request_gbnf(request) if grammar else None  # checked before llama.cpp (agentrt/engine/grammar.py)
         if s.is_greedy and gbnf is None:
             return None
         parts = []
@@ -543,6 +551,10 @@ class StepLoop:
                 if job.greedy_grammar and model.grammar_allows(job.sampler, picks[row]):
                     token = picks[row]
                     model.accept(job.sampler, token)
+                elif job.unconstrained is not None and model.grammar_allows(
+                    job.sampler, token := model.sample(job.unconstrained, batch_index)
+                ):
+                    model.accept(job.sampler, token)
                 else:
                     token = model.sample(job.sampler, batch_index)
                 self._step_sampler_s += time.perf_counter() - started
@@ -636,6 +648,9 @@ class StepLoop:
         if job.sampler is not None:
             LlamaModel.free_sampler(job.sampler)
             job.sampler = None
+        if job.unconstrained is not None:
+            LlamaModel.free_sampler(job.unconstrained)
+            job.unconstrained = None
         self._seq_state(slot)
 
     def _decode_failed(self, ret: int, decoding: list[Job], chunks: list[tuple[Job, int]]) -> None:
