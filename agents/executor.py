@@ -244,9 +244,10 @@ class Executor(Agent):
         self._emit_tool(ctx, PYTHON_TOOL, action.code)
         if run.answer is not None:
             fields["tool"] = FINAL_ANSWER  # the action that ended the run, as in JSON mode
-            if run.answer.strip() in EMPTY_ANSWERS:
+            given = run.answer.strip()
+            if given in EMPTY_ANSWERS:
                 # As smolagents' final_answer_checks: an empty value is a bug in the code, not an answer.
-                got = repr(run.answer.strip()) if run.answer.strip() else "an empty string"
+                got = repr(given) if given else "an empty string"
                 observation = (f"Error: final_answer got {got}, which answers nothing. Print the values your code "
                                "computes to see where it goes wrong, then fix it.")
                 seen[key] = (step, observation, False)

@@ -278,12 +278,12 @@ class StepLoop:
             reuse = 0
         del slot.kv[reuse:]
         try:
-            job.sampler = self._make_sampler(job.request)
+            gbnf = request_gbnf(job.request)  # checked before it reaches llama.cpp (agentrt/engine/grammar.py)
             sampling = job.request.sampling
+            job.sampler = self._make_sampler(sampling, gbnf)
             job.greedy_grammar = job.sampler is not None and sampling.is_greedy
-            if (job.sampler is not None and not sampling.is_greedy and sampling.repeat_penalty == 1.0
-                    and request_gbnf(job.request) is not None):
-                job.unconstrained = self._make_sampler(job.request, grammar=False)
+            if gbnf is not None and not sampling.is_greedy and sampling.repeat_penalty == 1.0:
+                job.unconstrained = self._make_sampler(sampling, None)
         except Exception as exc:
             self._post(job.delivery.fail, exc)
             return
@@ -363,14 +363,12 @@ class StepLoop:
             model.seq_rm(slot.id, n, -1)
         slot.kv[:] = donor.kv[:n]
 
-    def _make_sampler(self, request: GenerationRequest, *, grammar: bool = True) -> Any:
+    def _make_sampler(self, s: Sampling, gbnf: str | None) -> Any:
         """A llama.cpp sampler chain, or None for plain greedy (picked by the vectorised argmax instead)."""
         import llama_cpp
 
         model = self.model
         assert model is not None
-        s: Sampling = request.sampling
-        gbnf = request_gbnf(request) if grammar else None  # checked before llama.cpp (agentrt/engine/grammar.py)
         if s.is_greedy and gbnf is None:
             return None
         parts = []
@@ -487,20 +485,19 @@ class StepLoop:
                 plan.decoding.append(job)
             elif job.prefill_pos < len(job.prompt) and (job.leader is None or self._follow(job)):
                 prefilling.append(job)
+        room = batch.capacity - len(plan.decoding)
         if with_prefill and prefilling:
-            budget = batch.capacity - len(plan.decoding)
             for job in sorted(prefilling, key=lambda j: (-j.priority, j.id)):
-                n = min(self.config.prefill_chunk, budget, len(job.prompt) - job.prefill_pos)
+                n = min(self.config.prefill_chunk, room, len(job.prompt) - job.prefill_pos)
                 if n <= 0:
                     break
                 plan.chunks.append((job, n))
-                budget -= n
+                room -= n
         in_batch = {job.seq for job in plan.decoding} | {job.seq for job, _ in plan.chunks}
         if model.fills_sequence_gaps and in_batch:
-            gaps = [seq for seq in range(min(in_batch), max(in_batch)) if seq not in in_batch]
-            room = batch.capacity - len(plan.decoding) - sum(n for _, n in plan.chunks)
             # A sequence whose stream is full cannot take even a throw-away token; its gap stays.
-            gaps = [seq for seq in gaps if len(self.slots[seq].kv) < self.config.n_ctx]
+            gaps = [seq for seq in range(min(in_batch), max(in_batch))
+                    if seq not in in_batch and len(self.slots[seq].kv) < self.config.n_ctx]
             if len(gaps) <= room:
                 plan.fillers = [(seq, len(self.slots[seq].kv)) for seq in gaps]
 
