@@ -203,3 +203,20 @@ async def test_resumed_results_are_rescored_against_the_current_ground_truth(tmp
                             settings=BenchmarkSettings(concurrency=1, resume=True), events=bus)
     assert again.ran == []
     assert [(r.final_answer, r.correct) for r in again.results] == [("0", True), ("1,000", False)]
+
+
+@pytest.mark.parametrize(("order", "expected"), [
+    ("hardest-first", ["t02", "t05", "t01", "t04", "t00", "t03"]),
+    ("file", ["t00", "t01", "t02", "t03", "t04", "t05"]),
+])
+async def test_tasks_start_hardest_first_and_are_reported_in_file_order(
+    tmp_path: Path, order: str, expected: list[str]
+) -> None:
+    tasks = load_tasks(write_tasks(tmp_path / "set", task_rows(6)))  # Levels 1, 2, 3, 1, 2, 3
+    runner = EngineTaskRunner()
+    run = await run_tasks(
+        tasks, engine=FakeEngine(pool_size=1, reply=_echo_number), task_runner=runner, out_dir=tmp_path / "out",
+        settings=BenchmarkSettings(concurrency=1, order=order), events=EventBus(forward_to_logging=False),
+    )
+    assert runner.calls == expected  # one slot: the start order is the order the runner was called in
+    assert [r.task_id for r in run.results] == [f"t{i:02d}" for i in range(6)]

@@ -11,7 +11,7 @@ import platform
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +51,7 @@ class GaiaBenchConfig(BaseModel):
     limit: int | None = Field(None, ge=1)
     level: int | None = Field(None, ge=1, le=3)
     resume: bool = False
+    order: Literal["hardest-first", "file"] = "hardest-first"  # the order tasks start in (see `start_order`)
     compare_sequential: bool = False
     task_timeout_s: float = Field(300.0, gt=0)
     meta: dict[str, Any] = Field(default_factory=dict)  # model, graph, ...: copied into the report
@@ -88,7 +89,8 @@ async def run_gaia_benchmark(
             if engine.events is not bus:
                 log.record(engine.events)
             settings = BenchmarkSettings(
-                concurrency=config.concurrency, task_timeout_s=config.task_timeout_s, resume=config.resume
+                concurrency=config.concurrency, task_timeout_s=config.task_timeout_s, resume=config.resume,
+                order=config.order,
             )
             main = await run_tasks(
                 tasks, engine=engine, task_runner=task_runner, out_dir=config.out, settings=settings, events=bus
@@ -114,6 +116,7 @@ async def run_gaia_benchmark(
         "level": config.level if config.level is not None else "all",
         "machine": f"{platform.machine()}, {platform.system()} ({_cpu_count()} CPUs)",
         "task timeout s": config.task_timeout_s,
+        "start order": config.order,
         **config.meta,
     }
     report = build_report(main, sequential, meta=meta, speedup_limit=config.speedup_limit,

@@ -43,6 +43,11 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--level", type=int, choices=(1, 2, 3), default=None, help="run only this GAIA Level")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default bench-results/gaia-<time>)")
     parser.add_argument(
+        "--order", choices=("hardest-first", "file"), default="hardest-first",
+        help="the order tasks start in: Level 3 first (the long ones; keeps every sequence busy to the end of the "
+        "pass, default), or as in the task file",
+    )
+    parser.add_argument(
         "--resume",
         action="store_true",
         help="continue --out: keep completed and step_limit tasks, run the rest (failed and timed-out included)",
@@ -150,6 +155,7 @@ async def run_command(args: argparse.Namespace) -> int:
         limit=args.limit,
         level=args.level,
         resume=args.resume,
+        order=args.order,
         compare_sequential=args.compare_sequential,
         task_timeout_s=args.task_timeout,
         speedup_limit=limit,
