@@ -5,8 +5,8 @@ error that is not valid text or not bounded, or a call that does not return. The
 run in CI with a fixed seed and fewer inputs (tests/agents/test_tool_fuzz.py); this command runs them longer.
 
 Targets are named by module path (``module:function``, like a graph's ``class:``), so this file does not
-import the packages it fuzzes. Each target is ``async def run(inputs: int, seed: int)`` returning a report with
-``summary()`` and ``crashes``.
+import the packages it fuzzes. Each target is ``async def run(inputs: int, seed: int)`` returning a `FuzzReport`
+(`agentrt.bench.fuzzing`).
 """
 
 from __future__ import annotations
@@ -14,39 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only the type here: every `agentrt` command imports this module, the targets import that one
+    from agentrt.bench.fuzzing import FuzzReport
 
 TARGETS = {
     "tools": "agentrt.bench.fuzz_tools:run",  # the built-in tools' arguments and a hostile workspace
     "graphs": "agentrt.bench.fuzz_loader:run",  # graph files: mutated example graphs, bombs, encodings, templates
 }
-SHOWN_CRASHES = 10
-
-
-@dataclass
-class FuzzReport:
-    target: str
-    seed: int
-    inputs: int = 0
-    crashes: list[str] = field(default_factory=list)  # one line each: the input and what went wrong
-    seconds: float = 0.0
-    slowest_ms: float = 0.0
-    slowest_input: str = ""
-
-    @property
-    def crashes_per_10k(self) -> float:
-        return 10_000 * len(self.crashes) / self.inputs if self.inputs else 0.0
-
-    def summary(self) -> str:
-        lines = [
-            f"fuzz {self.target}: {self.inputs} inputs (seed {self.seed}) in {self.seconds:.1f} s; "
-            f"crashes: {len(self.crashes)} = {self.crashes_per_10k:.1f} per 10,000 inputs (goal 0)",
-            f"  slowest call: {self.slowest_ms:.0f} ms ({self.slowest_input})",
-        ]
-        lines += [f"  crash: {crash}" for crash in self.crashes[:SHOWN_CRASHES]]
-        if len(self.crashes) > SHOWN_CRASHES:
-            lines.append(f"  ... and {len(self.crashes) - SHOWN_CRASHES} more")
-        return "\n".join(lines)
 
 
 async def run_target(name: str, inputs: int, seed: int) -> FuzzReport:
@@ -69,4 +45,4 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     report = asyncio.run(run_target(args.target, args.inputs, args.seed))
     print(report.summary())
-    return 1 if report.crashes else 0
+    return 1 if report.failures else 0

@@ -331,4 +331,7 @@ check_one.warm_up = _warm_up  # type: ignore[attr-defined]  (the harness calls i
 
 async def run(inputs: int, seed: int) -> FuzzReport:
     """``inputs`` hostile graph files (seeded) through `check_one` in a worker process, 10 s and 2 GiB each."""
-    return await asyncio.to_thread(run_fuzz, hostile_inputs(seed, inputs), target=check_one)
+    return await asyncio.to_thread(
+        run_fuzz, hostile_inputs(seed, inputs), target=check_one, name="graphs", seed=seed,
+        outcomes=("loaded", "refused"),
+    )

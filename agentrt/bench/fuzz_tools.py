@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agentrt.bench.fuzz import FuzzReport
+from agentrt.bench.fuzzing import FuzzReport
 from agentrt.errors import ToolError
 
 from agents.tools import ToolContext, default_registry
@@ -161,7 +161,9 @@ def _clean(text: str) -> str | None:
 
 async def run(inputs: int, seed: int) -> FuzzReport:
     rng = random.Random(seed)
-    report = FuzzReport(target="tools", seed=seed)
+    # Outcomes: "returned" (clean text), "refused" (a clean ToolError), "crash" and "hang" (failures). The calls
+    # run in this process, so no "died".
+    report = FuzzReport(name="tools", seed=seed, kinds=("returned", "refused", "crash", "hang"))
     registry = default_registry()
     names = registry.names()
     schemas = {tool.name: tool.arguments_schema() for tool in registry}
@@ -175,18 +177,16 @@ async def run(inputs: int, seed: int) -> FuzzReport:
             problem: str | None
             try:
                 text = await asyncio.wait_for(registry.get(name).invoke(arguments, ctx), CALL_TIMEOUT_S)
-                problem = _clean(text)
+                kind, problem = "returned", _clean(text)
             except ToolError as exc:
-                problem = _clean(str(exc))
+                kind, problem = "refused", _clean(str(exc))
             except asyncio.TimeoutError:
-                problem = f"no answer within {CALL_TIMEOUT_S:g} s"
+                kind, problem = "hang", f"no answer within {CALL_TIMEOUT_S:g} s"
             except Exception as exc:  # noqa: BLE001 - this is what the fuzzer is looking for
-                problem = f"{type(exc).__name__}: {exc}"[:300]
-            elapsed_ms = (time.perf_counter() - begun) * 1e3
-            if elapsed_ms > report.slowest_ms:
-                report.slowest_ms, report.slowest_input = elapsed_ms, shown[:120]
-            report.inputs += 1
-            if problem is not None:
-                report.crashes.append(f"{shown}: {problem}")
-    report.seconds = time.perf_counter() - started
+                kind, problem = "crash", f"{type(exc).__name__}: {exc}"[:300]
+            if kind in ("returned", "refused") and problem is not None:
+                kind = "crash"  # text that is not clean (a lone surrogate, too long) is a crash either way
+            report.record(name, kind, f"{shown}: {problem}" if problem is not None else "",
+                          elapsed_ms=(time.perf_counter() - begun) * 1e3, shown=shown[:120])
+    report.elapsed_s = time.perf_counter() - started
     return report

@@ -6,7 +6,11 @@ in each new worker before its first input's clock starts. Outcomes it returns ar
 ("loaded", "refused", ...); the harness adds three failures of its own: ``crash`` (the target raised, or
 returned it), ``hang`` (no answer within the time limit: the worker is killed) and ``died`` (the worker process
 ended, e.g. killed for memory). After a failure the next input gets a fresh worker, so nothing a target does
-takes the run down. `FuzzReport` gives failures per 10,000 inputs, the benchmark's figure.
+takes the run down.
+
+`FuzzReport` is what every fuzzer of `agentrt bench fuzz` returns, this harness's and the in-process tools fuzzer's
+(`agentrt.bench.fuzz_tools`): how the inputs came out, the failures per 10,000 inputs (the benchmark's figure) and
+the slowest input.
 
 Used by ``agentrt bench fuzz graphs`` (`agentrt.bench.fuzz_loader`).
 """
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 FAILURE_KINDS = ("crash", "hang", "died")
+SHOWN_FAILURES = 10  # distinct failures a summary lists; the rest are counted
 Target = Callable[[bytes, Path], tuple[str, str]]
 STARTUP_S = 300.0  # a worker's start (imports) is not an input's time; a busy machine may take a while
 
@@ -113,33 +118,56 @@ class Failure:
 
 @dataclass
 class FuzzReport:
+    """One fuzzing run: each input's outcome (a failure is one of `FAILURE_KINDS`), counted as `record` is called."""
+
+    name: str = ""  # what was fuzzed ("tools", "graphs"), for the summary
+    seed: int | None = None
+    # Outcomes the summary always lists, in this order (zero counts too); any other outcome is listed after them.
+    kinds: tuple[str, ...] = FAILURE_KINDS
     inputs: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[Failure] = field(default_factory=list)
-    by_generator: Counter[str] = field(default_factory=Counter)
+    by_generator: Counter[str] = field(default_factory=Counter)  # inputs per generator (for tools: per tool)
     elapsed_s: float = 0.0
+    slowest_ms: float = 0.0
+    slowest_input: str = ""
 
-    @property
-    def crashes(self) -> list[Failure]:
-        return self.failures
+    def record(self, generator: str, kind: str, detail: str, *, elapsed_ms: float, shown: str) -> None:
+        """One more input: made by ``generator``, came out as ``kind`` (``detail`` says how) in ``elapsed_ms``;
+        ``shown`` is how the summary names it if it is the slowest."""
+        if kind in FAILURE_KINDS:
+            self.failures.append(Failure(self.inputs, generator, kind, detail))
+        self.inputs += 1
+        self.counts[kind] += 1
+        self.by_generator[generator] += 1
+        if elapsed_ms > self.slowest_ms:
+            self.slowest_ms, self.slowest_input = elapsed_ms, shown
 
     @property
     def failures_per_10k(self) -> float:
         return 10_000 * len(self.failures) / self.inputs if self.inputs else 0.0
 
     def summary(self) -> str:
+        title = f"fuzz {self.name}: " if self.name else ""
+        seed = f" (seed {self.seed})" if self.seed is not None else ""
+        kinds = [*self.kinds, *(kind for kind in self.counts if kind not in self.kinds)]
         lines = [
-            f"{self.inputs} inputs in {self.elapsed_s:.1f}s ({self.inputs / max(self.elapsed_s, 1e-9):.0f}/s): "
-            + ", ".join(f"{kind} {self.counts[kind]}" for kind in ("loaded", "refused", *FAILURE_KINDS)),
-            f"crashes per 10,000 inputs: {self.failures_per_10k:.1f} (goal 0)",
+            f"{title}{self.inputs} inputs{seed} in {self.elapsed_s:.1f} s "
+            f"({self.inputs / max(self.elapsed_s, 1e-9):.0f}/s): "
+            + ", ".join(f"{kind} {self.counts[kind]}" for kind in kinds),
+            f"crashes: {len(self.failures)} = {self.failures_per_10k:.1f} per 10,000 inputs (goal 0)",
             "inputs per generator: " + ", ".join(f"{name} {n}" for name, n in sorted(self.by_generator.items())),
+            f"slowest input: {self.slowest_ms:.0f} ms ({self.slowest_input})",
         ]
+        # The same failure found again (the same kind and the start of its detail) is listed once.
         seen: set[tuple[str, str]] = set()
         for failure in self.failures:
             signature = (failure.kind, failure.detail[:120])
-            if signature not in seen:
+            if signature not in seen and len(seen) < SHOWN_FAILURES:
                 seen.add(signature)
                 lines.append(f"  #{failure.index} {failure.generator}: {failure.kind}: {failure.detail}")
+        if len(self.failures) > len(seen):
+            lines.append(f"  ... and {len(self.failures) - len(seen)} more")
         return "\n".join(lines)
 
 
@@ -149,20 +177,23 @@ def run_fuzz(
     per_input_s: float = 10.0,
     memory_bytes: int = 2 << 30,
     target: Target,
+    name: str = "",
+    seed: int | None = None,
+    outcomes: tuple[str, ...] = (),
 ) -> FuzzReport:
     """Every input through ``target`` (a module-level function, for the worker to import) in a worker process;
-    after a failure the next input gets a fresh worker."""
-    report = FuzzReport()
+    after a failure the next input gets a fresh worker. ``name``, ``seed`` and ``outcomes`` (the clean outcomes
+    ``target`` returns, listed first) label the report."""
+    report = FuzzReport(name=name, seed=seed, kinds=(*outcomes, *FAILURE_KINDS))
     started = time.perf_counter()
     worker = _Worker(memory_bytes, target)
     try:
         for index, (generator, data) in enumerate(inputs):
+            begun = time.perf_counter()
             kind, detail = worker.run(data, per_input_s)
-            report.inputs += 1
-            report.counts[kind] += 1
-            report.by_generator[generator] += 1
+            report.record(generator, kind, detail, elapsed_ms=(time.perf_counter() - begun) * 1e3,
+                          shown=f"#{index} {generator}")
             if kind in FAILURE_KINDS:
-                report.failures.append(Failure(index, generator, kind, detail))
                 worker.close(kill=True)
                 worker = _Worker(memory_bytes, target)
     finally:

@@ -8,18 +8,24 @@ becomes a `GrammarError` for that request only, raised in the caller's task:
 
 - syntax errors, with line and column; a missing ``root``; rules used but not defined; rules defined twice;
 - an empty grammar; groups nested deeper than `MAX_NESTING`; a grammar longer than `MAX_GRAMMAR_CHARS`;
-- repetitions with max < min or more than `MAX_REPETITIONS` (llama.cpp's own limit);
+- repetitions with max < min, or a minimum or maximum above `MAX_REPETITIONS` (llama.cpp's own limit: it
+  refuses more, and an older llama.cpp built one rule per repetition);
 - dead ends: a character class that matches no character, a token id outside the vocabulary, a rule that can
   never finish (``root ::= "a" root``), and any alternative the model could enter but never complete. The
   analyser computes which rules can produce at least one finished string ("productive") and requires every
   element of every reachable alternative to be productive, so a partial output can always be completed;
 - left recursion (llama.cpp refuses it), including a repetition of something that can be empty.
 
-JSON schemas are checked for what makes them unsatisfiable (an empty ``enum``, ``not: {}``, min > max, required
-properties that ``additionalProperties: false`` forbids, values of the wrong type) and for keywords the grammar
-converter cannot enforce at all (``not``, ``if``/``then``/``else``, ``patternProperties``, ...). Keywords it
-only partly enforces (``minimum``, ``multipleOf``, ``uniqueItems``, ...) are checked on the output: a finished
-(``stop``) output that does not conform raises `SchemaViolationError` instead of being returned.
+JSON schemas are first checked for size (`check_schema_size`): the grammar converter spells bounded repetition
+out (``maxLength: n`` becomes n nested optional groups, ``minLength: n`` n copies), so ``maxLength: 10**9`` would
+build a gigabyte of grammar in the caller's task; a bound above `MAX_SCHEMA_REPETITIONS` (in a ``pattern`` too)
+or nesting deeper than `MAX_SCHEMA_NESTING` is a `SchemaTooLargeError` naming the key. The HTTP server runs the
+same check on what clients send (agentrt/serve/grammar.py). Then they are checked for what makes them
+unsatisfiable (an empty ``enum``, ``not: {}``, min > max, required properties that ``additionalProperties: false``
+forbids, values of the wrong type) and for keywords the grammar converter cannot enforce at all (``not``,
+``if``/``then``/``else``, ``patternProperties``, ...). Keywords it only partly enforces (``minimum``,
+``multipleOf``, ``uniqueItems``, ...) are checked on the output: a finished (``stop``) output that does not
+conform raises `SchemaViolationError` instead of being returned.
 
 What is not caught: a grammar that needs characters no token of the model can produce. Byte-level and
 byte-fallback vocabularies (every model agentrt ships) produce every character, so this does not arise there.
@@ -31,6 +37,7 @@ import bisect
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
@@ -41,8 +48,14 @@ if TYPE_CHECKING:
 
 MAX_GRAMMAR_CHARS = 256 * 1024
 MAX_NESTING = 1000  # groups; llama.cpp parses them recursively on the engine thread's stack
-MAX_SCHEMA_NESTING = 100
 MAX_REPETITIONS = 2000  # llama.cpp's MAX_REPETITION_THRESHOLD
+# Values inside one another in a JSON schema (objects, arrays and the scalars in them): the converter and the
+# checks below recurse once or more per level.
+MAX_SCHEMA_NESTING = 200
+# The largest repetition count a JSON schema may ask for (minLength, maxItems, {m,n} in a pattern, ...): the
+# converter spells {m,n} out as m copies and n - m nested optional groups, so a larger maximum could never pass
+# the `MAX_NESTING` check anyway (and a huge minimum would be a huge grammar).
+MAX_SCHEMA_REPETITIONS = MAX_NESTING
 MAX_CODE_POINT = 0x10FFFF
 ROOT = "root"
 
@@ -116,10 +129,15 @@ class Grammar:
 # --- parsing (mirrors llama.cpp's llama_grammar_parser, without recursion) ------------------------------------
 
 
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _is_word(c: str) -> bool:
     return c.isascii() and (c.isalnum() or c == "-")
 
 
+_MAX_DIGITS = 18  # a number in a grammar (a repetition count, a token id): far above every limit, within uint64
 _ESCAPES = {"t": "\t", "r": "\r", "n": "\n", "\\": "\\", '"': '"', "[": "[", "]": "]", "-": "-"}
 _HEX = {"x": 2, "u": 4, "U": 8}
 
@@ -174,7 +192,10 @@ class _Parser:
             self.pos += 1
         if self.pos == start:
             raise self.error("expecting an integer")
-        return int(self.text[start : self.pos])
+        digits = self.text[start : self.pos].lstrip("0") or "0"
+        if len(digits) > _MAX_DIGITS:  # int() raises ValueError past 4300 digits; llama.cpp's stoul fails sooner
+            raise self.error(f"the number {_shorten(digits)} is too large", start)
+        return int(digits)
 
     def char(self) -> int:
         c = self.peek()
@@ -371,7 +392,9 @@ class _Parser:
             raise self.error(f"{{{low},{high}}}: the maximum is below the minimum (llama.cpp would never finish "
                              "building it)")
         if high is not None and high > MAX_REPETITIONS:
-            high = None  # what llama.cpp does with a huge maximum
+            # llama.cpp refuses it when it compiles the grammar (an older one built a rule per repetition, a
+            # stall on the engine thread for {0,1000000000}): refused here, with the place.
+            raise self.error(f"{{{low},{high}}}: more than {MAX_REPETITIONS} repetitions")
         return low, high
 
 
@@ -593,10 +616,72 @@ def _unsatisfiable(where: str, why: str) -> GrammarError:
     return GrammarError(f"JSON schema at {where or '/'}: {why}; no output can satisfy it")
 
 
-def check_schema(schema: Any, where: str = "", depth: int = 0) -> None:
-    """Raise `GrammarError` for a schema no output can satisfy, or one using keywords that cannot be enforced."""
-    if depth > MAX_SCHEMA_NESTING:
-        raise GrammarError(f"JSON schema at {where}: nested deeper than {MAX_SCHEMA_NESTING}")
+SchemaPath = tuple[Union[str, int], ...]  # keys and list indices from a schema's root
+_BOUND_KEYS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
+_QUANTIFIER = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
+
+
+class SchemaTooLargeError(GrammarError):
+    """A JSON schema whose grammar would be too large to build. ``path`` leads to the offending key (the HTTP
+    server names it as the request field); ``problem`` says what is wrong there."""
+
+    def __init__(self, problem: str, path: SchemaPath) -> None:
+        where = "/" + "/".join(map(str, path))
+        super().__init__(f"JSON schema at {where}: {problem}")
+        self.problem = problem
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with both arguments (errors may cross processes)
+        return type(self), (self.problem, self.path)
+
+
+def check_schema_size(schema: Any) -> None:
+    """Raise `SchemaTooLargeError` for a schema whose grammar would be too large to build: a repetition bound
+    above `MAX_SCHEMA_REPETITIONS` (a ``pattern``'s ``{m,n}`` too), or nesting deeper than `MAX_SCHEMA_NESTING`.
+
+    Every value is walked, not only subschemas: the converter resolves ``$ref`` through the whole document, and a
+    ``$ref`` may point anywhere in it. Iterative, so no depth of input makes the walk itself overflow.
+    """
+    stack: list[tuple[SchemaPath, Any]] = [((), schema)]
+    while stack:
+        path, node = stack.pop()
+        if len(path) > MAX_SCHEMA_NESTING:
+            raise SchemaTooLargeError(f"the schema is nested more than {MAX_SCHEMA_NESTING} levels deep, too deep "
+                                      "to become a grammar", path)
+        if isinstance(node, dict):
+            for key in _BOUND_KEYS:
+                value = node.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SCHEMA_REPETITIONS:
+                    raise SchemaTooLargeError(
+                        f"{value} is more than the {MAX_SCHEMA_REPETITIONS} repetitions a grammar may spell out",
+                        (*path, key),
+                    )
+            pattern = node.get("pattern")
+            if isinstance(pattern, str):
+                for match in _QUANTIFIER.finditer(pattern):
+                    if any(number and _exceeds(number, MAX_SCHEMA_REPETITIONS) for number in match.groups()):
+                        raise SchemaTooLargeError(f"the repetition {_shorten(match.group(0))} is more than the "
+                                                  f"{MAX_SCHEMA_REPETITIONS} repetitions a grammar may spell out",
+                                                  (*path, "pattern"))
+            # Reversed onto the stack, so values are visited in document order (the first problem is reported).
+            stack.extend(((*path, key), value) for key, value in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*path, index), value) for index, value in reversed(list(enumerate(node))))
+
+
+def _exceeds(digits: str, limit: int) -> bool:
+    digits = digits.lstrip("0") or "0"
+    return len(digits) > len(str(limit)) or int(digits) > limit  # (int() refuses more than 4300 digits)
+
+
+def check_schema(schema: Any) -> None:
+    """Raise `GrammarError` for a schema too large to become a grammar (`check_schema_size`), one no output can
+    satisfy, or one using keywords that cannot be enforced."""
+    check_schema_size(schema)  # also bounds the recursion below: subschemas are nested no deeper than values
+    _check_satisfiable(schema, "")
+
+
+def _check_satisfiable(schema: Any, where: str) -> None:
     if schema is False:
         raise _unsatisfiable(where, "the schema is `false`")
     if schema is True:
@@ -634,17 +719,17 @@ def check_schema(schema: Any, where: str = "", depth: int = 0) -> None:
     for key in _SUBSCHEMA_MAPS:
         for name, sub in (schema.get(key) or {}).items() if isinstance(schema.get(key), dict) else []:
             if sub is not False:  # an optional property may be `false` (it must then be absent)
-                check_schema(sub, f"{where}/{key}/{name}", depth + 1)
+                _check_satisfiable(sub, f"{where}/{key}/{name}")
     for key in _SUBSCHEMA_LISTS:
         for index, sub in enumerate(schema.get(key) or []) if isinstance(schema.get(key), list) else []:
-            check_schema(sub, f"{where}/{key}/{index}", depth + 1)
+            _check_satisfiable(sub, f"{where}/{key}/{index}")
     for key in _SUBSCHEMAS:
         sub = schema.get(key)
         if isinstance(sub, dict):
-            check_schema(sub, f"{where}/{key}", depth + 1)
+            _check_satisfiable(sub, f"{where}/{key}")
         elif isinstance(sub, list):
             for index, item in enumerate(sub):
-                check_schema(item, f"{where}/{key}/{index}", depth + 1)
+                _check_satisfiable(item, f"{where}/{key}/{index}")
 
 
 def _number(schema: dict[str, Any], key: str) -> float | None:
@@ -679,6 +764,10 @@ def _schema_gbnf(schema_json: str) -> str:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise GrammarError(f"JSON schema is invalid at /{'/'.join(map(str, exc.path))}: {exc.message}") from None
+    except RecursionError:
+        # jsonschema validates against its meta-schema recursively, several frames per level: a schema within
+        # `MAX_SCHEMA_NESTING` can still be too deep for it (how deep depends on the caller's stack).
+        raise GrammarError("JSON schema is nested too deeply to be checked") from None
     from agentrt.engine.openmp import apply_openmp_defaults
 
     apply_openmp_defaults()  # this may be the first import of llama_cpp in the process

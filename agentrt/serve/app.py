@@ -13,6 +13,7 @@ then admitted to wait for a sequence, so a bad request never holds one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -110,7 +111,9 @@ async def _generate(
         if body.model != context.model_id:
             raise _unknown_model(body.model, context)
         priority = _priority(request)
-        prepared = prepare(body)
+        # In a worker thread: rendering, tokenizing and checking a client's grammar or schema can take a large
+        # body tenths of a second, which on the event loop would pause every other client's stream.
+        prepared = await asyncio.to_thread(prepare, body)
         if context.closing:
             raise ApiError(503, "the server is shutting down", type=SERVER_ERROR, code="unavailable",
                            headers={"Retry-After": "5"})

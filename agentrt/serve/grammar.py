@@ -3,25 +3,20 @@
 Schemas become GBNF with llama.cpp's own converter (llama-cpp-python's port of ``json_schema_to_grammar.py``).
 A client's schema or grammar must not be able to stall the server: the converter spells bounded repetition out
 (``maxLength: 10**9`` would build a gigabyte-long rule on the event loop) and llama.cpp compiles grammars on the
-engine's thread, recursing once per nesting level. So bounds, nesting and size are checked first, and whatever
-cannot become a grammar is an `ApiError` (400) naming the field.
+engine's thread, recursing once per nesting level. The checks and their limits are the engine's
+(agentrt/engine/grammar.py), so an in-process caller is refused the same way; here they run first, and whatever
+cannot become a grammar is an `ApiError` (400) naming the field (for a schema, the key inside it).
 """
 
 from __future__ import annotations
 
 import copy
-import re
-from collections.abc import Iterator
 from typing import Any
 
+from agentrt.engine.grammar import SchemaPath, SchemaTooLargeError, check_schema_size
+from agentrt.engine.grammar import check_gbnf as check_engine_gbnf
+from agentrt.errors import GrammarError
 from agentrt.serve.errors import ApiError
-
-# Largest repetition count (minLength, maxItems, {m,n} in a pattern or a grammar) turned into a grammar.
-MAX_REPEAT = 1000
-MAX_NESTING = 200  # parentheses in a GBNF grammar
-MAX_GRAMMAR_CHARS = 256 * 1024
-_BOUND_KEYS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
-_QUANTIFIER = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 
 
 def invalid_schema(param: str, message: str) -> ApiError:
@@ -71,69 +66,26 @@ def schema_grammar(schema: dict[str, Any], *, param: str) -> str:
 
 
 def check_schema(schema: Any, param: str) -> None:
-    """Refuse schemas whose grammar would be too large to build: repetition bounds and pattern quantifiers."""
+    """Refuse schemas whose grammar would be too large to build (the engine's `check_schema_size`), naming the key
+    inside the schema as the field: ``tools[0].function.parameters.properties.code.maxLength``."""
     if not isinstance(schema, dict):
         raise invalid_schema(param, f"a JSON schema must be an object, not {type(schema).__name__}")
-    for path, node in _walk(schema, param):
-        for key in _BOUND_KEYS:
-            value = node.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_REPEAT:
-                raise invalid_schema(
-                    f"{path}.{key}", f"{value} is more than this server spells out in a grammar ({MAX_REPEAT})"
-                )
-        pattern = node.get("pattern")
-        if isinstance(pattern, str):
-            _check_quantifiers(pattern, f"{path}.pattern")
+    try:
+        check_schema_size(schema)
+    except SchemaTooLargeError as exc:
+        raise invalid_schema(param + _field_path(exc.path), exc.problem) from None
 
 
 def check_gbnf(grammar: str, param: str) -> None:
-    """Refuse GBNF that llama.cpp would take long (or deep recursion) to compile: size, nesting, repetition."""
-    if len(grammar) > MAX_GRAMMAR_CHARS:
-        raise invalid_schema(param, f"the grammar is {len(grammar)} characters; the most is {MAX_GRAMMAR_CHARS}")
-    if "root" not in grammar:
-        raise invalid_schema(param, "the grammar has no `root` rule")
-    depth = deepest = 0
-    in_string = in_class = False
-    escaped = False
-    for ch in grammar:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_string:
-            in_string = ch != '"'
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == '"':
-            in_string = True
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch == ")":
-            depth -= 1
-    if deepest > MAX_NESTING:
-        raise invalid_schema(param, f"the grammar nests parentheses {deepest} deep; the most is {MAX_NESTING}")
-    _check_quantifiers(grammar, param)
+    """Refuse GBNF the engine would refuse (`agentrt.engine.grammar.check_gbnf`: size, nesting, repetitions,
+    syntax, rules that cannot finish ...) now, before the request waits for a sequence. The engine checks it
+    again when the request is built (a cache hit) and once more against the model's vocabulary."""
+    try:
+        check_engine_gbnf(grammar)
+    except GrammarError as exc:
+        raise invalid_schema(param, str(exc)) from None
 
 
-def _check_quantifiers(text: str, param: str) -> None:
-    for match in _QUANTIFIER.finditer(text):
-        for number in match.groups():
-            if number and int(number) > MAX_REPEAT:
-                raise invalid_schema(
-                    param, f"the repetition {match.group(0)} is more than this server spells out ({MAX_REPEAT})"
-                )
-
-
-def _walk(node: Any, path: str, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
-    if depth > MAX_NESTING:
-        raise invalid_schema(path, "the schema is nested too deeply to become a grammar")
-    if isinstance(node, dict):
-        yield path, node
-        for key, value in node.items():
-            yield from _walk(value, f"{path}.{key}", depth + 1)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{path}[{i}]", depth + 1)
+def _field_path(path: SchemaPath) -> str:
+    """A path inside a schema as request fields are named: ``.properties.code``, ``.anyOf[1]``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)

@@ -6,6 +6,7 @@ process (SIGABRT), and a regression must fail this test, not kill pytest.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -32,6 +33,8 @@ BAD_GRAMMARS = [
     (r'root ::= "\x00"', "no model can generate"),
     ('root ::= "a"{3,2}', r"line 1, column 18: \{3,2\}: the maximum is below the minimum"),
     ('root ::= "a"{5000}', "more than 2000 repetitions"),
+    ('root ::= "a"{0,5000}', r"\{0,5000\}: more than 2000 repetitions"),  # llama.cpp refuses a huge maximum too
+    ('root ::= "a"{' + "9" * 5000 + "}", "line 1, column 14: the number 9{40}... is too large"),
     ("", "grammar is empty"),
     ("   # just a comment\n\n", "grammar is empty"),
     ('root ::= "a" answer', "uses rule 'answer', which is not defined"),
@@ -100,6 +103,13 @@ BAD_SCHEMAS = [
     ({"type": "object", "properties": {"a": False}, "required": ["a"]}, "required property whose schema is `false`"),
     (False, "the schema is `false`"),
     ({"type": "strng"}, "JSON schema is invalid"),
+    # Too large to become a grammar (the converter spells repetitions out): refused before it is converted.
+    ({"type": "object", "properties": {"code": {"type": "string", "maxLength": 10**9}}},
+     "at /properties/code/maxLength: 1000000000 is more than the 1000 repetitions a grammar may spell out"),
+    ({"anyOf": [{"type": "string"}, {"type": "string", "pattern": "^a{2,5000}$"}]},
+     r"at /anyOf/1/pattern: the repetition \{2,5000\} is more than the 1000 repetitions"),
+    (functools.reduce(lambda inner, _: {"type": "array", "items": inner}, range(300), {"type": "integer"}),
+     "at /items/items/.*: the schema is nested more than 200 levels deep"),
 ]
 
 
@@ -110,6 +120,19 @@ def test_schemas_no_output_can_satisfy_are_errors(schema: object, message: str) 
     if isinstance(schema, dict):  # (a request's json_schema must be an object)
         with pytest.raises(GrammarError, match=message):
             build_request(prompt="x", json_schema=schema)
+
+
+def test_a_schema_too_deep_for_the_meta_schema_check_is_a_grammar_error() -> None:
+    # Within the nesting limit, but jsonschema's recursive meta-schema check may overflow the stack on it (how
+    # deep it gets depends on the caller's stack): a GrammarError for this request, never a RecursionError.
+    schema = functools.reduce(
+        lambda inner, _: {"type": "object", "properties": {"a": inner}, "required": ["a"]}, range(99),
+        {"type": "integer"},
+    )
+    try:
+        schema_to_gbnf(schema)
+    except GrammarError:
+        pass
 
 
 def test_a_usual_schema_passes() -> None:
