@@ -154,15 +154,20 @@ class OtherLoad:
         return time.monotonic(), busy / self._hz, times.user + times.system
 
     def initial(self) -> float | None:
-        """A first figure before two readings exist: the 1-minute load average (the run queue; our own model
-        load adds a little to it). None unless `trusted` (a container's load average is the host's)."""
+        """Cores busy with other processes now: the load between the first reading (taken by an earlier `sample`,
+        e.g. before the model loaded, else now) and one at least `MIN_INTERVAL_S` after it, waiting for the rest
+        of that interval if need be. Not the load average: it follows the last minute, so right after a build or
+        a benchmark it reports cores that are free again. None unless `trusted`, or when /proc/stat is missing."""
         if not self.trusted:
             return None
-        try:
-            load = float(Path("/proc/loadavg").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        return max(0.0, min(float(len(self._cpus)), load))
+        if self._last is None:
+            self.sample()
+            if self._last is None:  # /proc/stat cannot be read
+                return None
+        wait = self._last[0] + self.MIN_INTERVAL_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait + 0.001)
+        return self.sample()
 
     def sample(self) -> float | None:
         """Cores busy with other processes since the previous call (None until two readings exist)."""

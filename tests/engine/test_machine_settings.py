@@ -10,7 +10,8 @@ import pytest
 
 from agentrt.engine import Engine, EngineConfig
 from agentrt.engine.config import parse_gpu_layers
-from agentrt.engine.cpu_cores import UsableCores, cgroup_cpu_quota
+from agentrt.engine.cpu_cores import OtherLoad, UsableCores, cgroup_cpu_quota
+from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.openmp import DEFAULTED_MARK, SPIN_ENV, apply_openmp_defaults, llama_cpp_environment
 from agentrt.errors import ConfigError, GraphSpecError
@@ -79,6 +80,28 @@ def test_usable_cores_respect_quota_and_smt() -> None:
     assert UsableCores(cpus=(0, 1, 2, 3), quota_cores=None, physical=2).start_threads == 2
     assert UsableCores(cpus=tuple(range(64)), quota_cores=2.5, physical=32).threads == 2
     assert UsableCores(cpus=(0, 1), quota_cores=0.5, physical=2).threads == 1
+
+
+def _stat(busy_jiffies: int) -> str:
+    # user nice system idle iowait ...: cpu0 carries the busy jiffies, both CPUs some idle
+    return f"cpu  0 0 0 0 0\ncpu0 {busy_jiffies} 0 0 500 0 0 0\ncpu1 0 0 0 500 0 0 0\n"
+
+
+def test_auto_starts_below_the_cores_other_processes_keep_busy_now(tmp_path: Path) -> None:
+    """The starting count follows the load of the last quarter second, not the 1-minute load average (which
+    right after a benchmark or a build still counts cores that are free again)."""
+    cores = UsableCores(cpus=(0, 1), quota_cores=None, physical=2)
+    stat = tmp_path / "stat"
+    stat.write_text(_stat(0))
+    load = OtherLoad(cores, stat)
+    load.sample()  # the first reading, taken before the model loads
+    hz = os.sysconf("SC_CLK_TCK")
+    stat.write_text(_stat(hz // 4))  # other processes then use a quarter second of CPU time...
+    # ...within the quarter second initial() waits for: a core busy (less our own CPU time), so one thread
+    assert initial_threads("auto", cores, load) == 1
+    quiet = OtherLoad(cores, stat)
+    assert initial_threads("auto", cores, quiet) == 2  # nothing changed between its two readings
+    assert initial_threads(3, cores, quiet) == 3
 
 
 def test_cgroup_quota_v1_and_v2(tmp_path: Path) -> None:

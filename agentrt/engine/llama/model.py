@@ -20,6 +20,7 @@ import numpy as np
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from agentrt.engine.config import EngineConfig, gpu_layers_for
+from agentrt.engine.cpu_cores import OtherLoad, usable_cores
 from agentrt.engine.llama.batch import Batch
 from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
@@ -55,6 +56,11 @@ class LlamaModel:
         self.path = path
         self.config = config
 
+        # Other processes' load is read from before the weights load to after (its reading waits for the rest
+        # of a short interval when loading was quicker): where `threads: auto` starts.
+        other_load = OtherLoad(usable_cores()) if config.threads == "auto" else None
+        if other_load is not None:
+            other_load.sample()
         mparams = llama_cpp.llama_model_default_params()
         gpu_layers = gpu_layers_for(config.gpu_layers, gpu_offload=supports_gpu_offload())
         mparams.n_gpu_layers = 999 if gpu_layers < 0 else gpu_layers
@@ -67,7 +73,7 @@ class LlamaModel:
         cparams.n_batch = config.n_batch
         cparams.n_ubatch = config.n_batch
         cparams.n_seq_max = config.sequences
-        self.threads = initial_threads(config.threads)  # `auto` changes it at run time (ThreadGovernor)
+        self.threads = initial_threads(config.threads, load=other_load)  # `auto` changes it at run time (ThreadGovernor)
         cparams.n_threads = self.threads
         cparams.n_threads_batch = self.threads
         cparams.kv_unified = config.kv_unified

@@ -37,15 +37,17 @@ class ThreadStats(BaseModel):
     backend: str  # openmp or ggml-threadpool
 
 
-def initial_threads(setting: ThreadsSetting, cores: UsableCores | None = None) -> int:
+def initial_threads(setting: ThreadsSetting, cores: UsableCores | None = None, load: OtherLoad | None = None) -> int:
     """The count a model is loaded with: the fixed number, or where ``auto`` starts — the physical cores, less
-    the cores the load average says are busy (the controller checks both neighbours at once anyway; starting
-    right saves its first steps, which on a busy machine cost seconds each)."""
+    the cores other processes keep busy now (``load``: readings around the model's loading; the controller checks
+    both neighbours at once anyway, but starting right saves its first steps, which can be long prompt steps or,
+    on a busy machine, cost seconds each)."""
     if setting != "auto":
         return setting
     cores = cores or usable_cores()
-    busy = OtherLoad(cores).initial()
-    return max(1, cores.start_threads - (math.floor(busy) if busy is not None else 0))
+    busy = (load or OtherLoad(cores)).initial()
+    # Rounded: a process that spins a core reads a little under 1 (jiffies, our own time subtracted).
+    return max(1, cores.start_threads - (math.floor(busy + 0.5) if busy is not None else 0))
 
 
 class ThreadGovernor:
