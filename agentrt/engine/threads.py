@@ -63,6 +63,10 @@ SWITCH_MARGIN = 0.10
 # A probe whose steps find no quiet estimate to compare with (shapes never seen at the starting count) gives up
 # after this many steps, without penalty.
 PROBE_MAX_UNMATCHED = 6
+# A probe decides on what it has measured once its steps have taken this long: prompt steps take seconds each,
+# and the count it tries may cost twice as much. A step this long is measured even as the settling step (threads
+# joining cost milliseconds), and one such step is a fair measurement (it spans thousands of barriers).
+PROBE_BUDGET_S = 1.0
 # How long a count that lost a probe is left alone: this after the first loss, doubling to the maximum, so the
 # count returns within 16 s of the load going (sooner with the hint) and a steady load costs one short probe
 # per 16 s (~2 steps at a few times the cost: ~1% of the run)...
@@ -82,6 +86,10 @@ DRIFT_LIMIT = 1.25
 # Quiet estimates follow faster steps by this share per step (a fast step is what the shape really costs; half
 # the gap keeps one measurement glitch from setting the floor).
 QUIET_FOLLOW_DOWN = 0.5
+# A probe starts after a step without prompt tokens: prompt chunks come in runs of long steps, and a probe that
+# began among them would hold a count that may be worse for seconds before it could tell. After this many prompt
+# steps in a row (a server that only prefills), it starts anyway.
+PROMPT_RUN_MAX = 8
 # The other processes' load dropping by this many cores since a higher count lost its probe: probe it again now.
 HINT_FREED_CORES = 0.5
 # Attention over fewer cached tokens than this per batch token is a small part of a step (a 135M model reads
@@ -154,6 +162,7 @@ class _Probe:
     costs: list[float] = field(default_factory=list)
     steps: list[tuple[tuple[int, int, int], float]] = field(default_factory=list)
     unmatched: int = 0
+    elapsed: float = 0.0  # seconds of its steps, the settling one included
 
 
 @dataclass
@@ -190,6 +199,7 @@ class ThreadController:
         self._other_load = other_load
         self._quiet: dict[tuple[tuple[int, int, int], int], float] = {}
         self._recent: deque[float] = deque(maxlen=WINDOW)
+        self._prompt_run = 0  # steps with prompt tokens since the last one without
         self._probe: _Probe | None = None
         self._settle = 0
         self._schedule: dict[int, _Schedule] = {}
@@ -218,7 +228,8 @@ class ThreadController:
             self._quiet[(key, threads)] = quiet
         self._recent.append(seconds / quiet)
         self._learn(key, threads, seconds)
-        if len(self._recent) < PROBE_STEPS:
+        self._prompt_run = self._prompt_run + 1 if shape.n_prefill else 0
+        if len(self._recent) < PROBE_STEPS or 0 < self._prompt_run < PROMPT_RUN_MAX:
             return None
         return self._maybe_probe(median(self._recent), now)
 
@@ -287,20 +298,25 @@ class ThreadController:
         if cost is not None and cost >= PROBE_ABORT * probe.origin_cost:
             probe.costs.append(cost)
             return self._end_probe(probe, now, keep=False, reason="much_slower", penalise=True)
+        probe.elapsed += seconds
+        out_of_time = probe.elapsed >= PROBE_BUDGET_S
         if probe.settle > 0:
             probe.settle -= 1
-            return None
+            if seconds < PROBE_BUDGET_S:
+                return None
         self._learn(key, probe.count, seconds)
         if cost is None:
             probe.unmatched += 1
-            if probe.unmatched >= PROBE_MAX_UNMATCHED:
+            if probe.unmatched >= PROBE_MAX_UNMATCHED or (out_of_time and not probe.costs):
                 return self._end_probe(probe, now, keep=False, reason="no_comparable_steps", penalise=False)
-            return None
-        probe.costs.append(cost)
-        probe.steps.append((key, seconds))
+            if not out_of_time:
+                return None
+        else:
+            probe.costs.append(cost)
+            probe.steps.append((key, seconds))
         margin = switch_margin(probe.origin, probe.count)
         better = [c < probe.origin_cost * (1.0 - margin) for c in probe.costs]
-        if len(probe.costs) < PROBE_STEPS and not (len(better) == 2 and better[0] == better[1]):
+        if len(probe.costs) < PROBE_STEPS and not (len(better) == 2 and better[0] == better[1]) and not out_of_time:
             return None
         cost = median(probe.costs)
         if cost < probe.origin_cost * (1.0 - margin):
@@ -316,7 +332,7 @@ class ThreadController:
             previous = probe.count
             probe.descent *= 2
             probe.count = max(self.min_threads, probe.count - probe.descent)
-            probe.costs, probe.steps, probe.unmatched, probe.settle = [], [], 0, SETTLE_STEPS
+            probe.costs, probe.steps, probe.unmatched, probe.settle, probe.elapsed = [], [], 0, SETTLE_STEPS, 0.0
             self.threads = probe.count
             return ThreadChange(threads=probe.count, previous=previous, action="probe", reason=probe.reason,
                                 slowdown=probe.origin_cost, probe_cost=cost)
@@ -335,9 +351,14 @@ class ThreadController:
             return ThreadChange(threads=probe.count, previous=probe.origin, action="keep", reason=reason,
                                 slowdown=probe.origin_cost, probe_cost=cost)
         self.threads, self._settle = probe.origin, SETTLE_STEPS
-        if penalise:
-            # The neighbour on the probe's side is what waits (a descent may have gone further than one).
-            schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
+        # The neighbour on the probe's side is what waits (a descent may have gone further than one).
+        schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
+        if not penalise:
+            # It could not compare (long prompt steps, say): tried again later rather than at once, with the
+            # interval growing as after a loss, but free to be probed at once for contention.
+            schedule.periodic_at = now + schedule.interval
+            schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
+        else:
             wait = max(schedule.interval, min(PROBE_INTERVAL_CAP_S, probe.wasted / PROBE_OVERHEAD_SHARE))
             schedule.retry_at = schedule.periodic_at = now + wait
             schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)

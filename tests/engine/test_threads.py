@@ -197,6 +197,22 @@ def test_batch_shapes_changing_are_not_contention() -> None:
     assert not [c for _, c in run.changes if c.action == "keep"]
 
 
+def test_probes_among_long_prompt_steps_end_soon() -> None:
+    # A GAIA pass starts with prompts (files, tool lists) of every size: seconds-long steps whose shapes no count
+    # has met before. A probe there cannot compare, and must not keep the worse count for several such steps.
+    prompts = [StepShape(0, size, size * 600) for size in (700, 1000, 1400, 2000, 2800, 4000) * 3]
+    shapes = prompts + agent_like_shapes(2000)
+    machine = Machine(cores=2, load=quiet)
+    run = simulate(machine, shapes, "auto")
+    prompt_phase = run.threads_at[len(prompts)][0]
+    at_one = sum(
+        later - at for (at, count), (later, _) in zip(run.threads_at, run.threads_at[1:])
+        if count == 1 and later <= prompt_phase
+    )
+    assert at_one < 0.15 * prompt_phase
+    assert ratio_to_best(machine, shapes) >= 0.95
+
+
 def test_partial_load_stays_at_the_count_that_is_faster() -> None:
     # A dashboard-like 0.15 core: two threads lose a little (1.45x) but still beat one thread (1.74x).
     machine = Machine(cores=2, load=lambda t: 0.15)
