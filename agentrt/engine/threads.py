@@ -61,7 +61,7 @@ PROBE_ABORT = 3.0
 # is at most half of what perfect scaling would gain from the change (16 -> 15: 3%).
 SWITCH_MARGIN = 0.10
 # A probe whose steps find no quiet estimate to compare with (shapes never seen at the starting count) gives up
-# after this many steps, without penalty.
+# after this many steps (or `PROBE_BUDGET_S`), without penalty.
 PROBE_MAX_UNMATCHED = 6
 # A probe decides on what it has measured once its steps have taken this long: prompt steps take seconds each,
 # and the count it tries may cost twice as much. A step this long is measured even as the settling step (threads
@@ -353,12 +353,7 @@ class ThreadController:
         self.threads, self._settle = probe.origin, SETTLE_STEPS
         # The neighbour on the probe's side is what waits (a descent may have gone further than one).
         schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
-        if not penalise:
-            # It could not compare (long prompt steps, say): tried again later rather than at once, with the
-            # interval growing as after a loss, but free to be probed at once for contention.
-            schedule.periodic_at = now + schedule.interval
-            schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
-        else:
+        if penalise:
             wait = max(schedule.interval, min(PROBE_INTERVAL_CAP_S, probe.wasted / PROBE_OVERHEAD_SHARE))
             schedule.retry_at = schedule.periodic_at = now + wait
             schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
