@@ -13,7 +13,6 @@ then admitted to wait for a sequence, so a bad request never holds one.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
@@ -111,9 +110,10 @@ async def _generate(
         if body.model != context.model_id:
             raise _unknown_model(body.model, context)
         priority = _priority(request)
-        # In a worker thread: rendering, tokenizing and checking a client's grammar or schema can take a large
-        # body tenths of a second, which on the event loop would pause every other client's stream.
-        prepared = await asyncio.to_thread(prepare, body)
+        # On the event loop, in arrival order: requests take free sequences in the order they came (a worker
+        # thread here reordered two clients' follow-up turns, which then missed their own cached prefix). A large
+        # client grammar's checks can take tenths of a second here (see the README).
+        prepared = prepare(body)
         if context.closing:
             raise ApiError(503, "the server is shutting down", type=SERVER_ERROR, code="unavailable",
                            headers={"Retry-After": "5"})
