@@ -351,9 +351,9 @@ class ThreadController:
             return ThreadChange(threads=probe.count, previous=probe.origin, action="keep", reason=reason,
                                 slowdown=probe.origin_cost, probe_cost=cost)
         self.threads, self._settle = probe.origin, SETTLE_STEPS
-        # The neighbour on the probe's side is what waits (a descent may have gone further than one).
-        schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
         if penalise:
+            # The neighbour on the probe's side is what waits (a descent may have gone further than one).
+            schedule = self._schedule[probe.origin + (1 if probe.count > probe.origin else -1)]
             wait = max(schedule.interval, min(PROBE_INTERVAL_CAP_S, probe.wasted / PROBE_OVERHEAD_SHARE))
             schedule.retry_at = schedule.periodic_at = now + wait
             schedule.interval = min(PROBE_INTERVAL_MAX_S, schedule.interval * 2)
