@@ -67,8 +67,11 @@ class LeasingEngine(ABC):
         """Stop serving: waiting and running requests fail with `EngineClosedError`."""
 
     @abstractmethod
-    async def acquire(self, *, owner: str = "", priority: int = 0, timeout: float | None = None) -> Any:
-        """Lease a sequence (waits, priority then FIFO, while all are leased)."""
+    async def acquire(
+        self, *, owner: str = "", priority: int = 0, timeout: float | None = None, prompt: str | None = None
+    ) -> Any:
+        """Lease a sequence (waits, priority then FIFO, while all are leased). ``prompt``: the text the lease is
+        for first, so an engine with a prefix cache can pick a sequence that holds its start (others ignore it)."""
 
     def release(self, sequence: Any) -> None:
         sequence.release()
@@ -89,8 +92,11 @@ class LeasingEngine(ABC):
 
     async def complete(self, prompt: str, *, owner: str = "", priority: int = 0, **options: Any) -> GenerationResult:
         """One raw-prompt completion on a sequence leased for this call only."""
-        async with self.sequence(owner=owner, priority=priority) as seq:
+        seq = await self.acquire(owner=owner, priority=priority, prompt=prompt)
+        try:
             return await seq.complete(prompt, **options)
+        finally:
+            seq.release()
 
     def request(self, **fields: Any) -> GenerationRequest:
         return build_request(**fields)

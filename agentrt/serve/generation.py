@@ -125,7 +125,9 @@ class GenerationResponse:
     async def _serve(self, send: Send) -> None:
         admission = self.context.admission
         try:
-            seq = await self.context.engine.acquire(owner=self.owner, priority=self.priority)
+            seq = await self.context.engine.acquire(
+                owner=self.owner, priority=self.priority, prompt=self.prepared.prompt
+            )
         except BaseException as exc:
             admission.abandoned()
             if isinstance(exc, EngineClosedError):

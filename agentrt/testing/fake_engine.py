@@ -101,7 +101,9 @@ class FakeEngine(LeasingEngine):
     def pool_size(self) -> int:
         return self._pool_size
 
-    async def acquire(self, *, owner: str = "", priority: int = 0, timeout: float | None = None) -> FakeSequence:
+    async def acquire(
+        self, *, owner: str = "", priority: int = 0, timeout: float | None = None, prompt: str | None = None
+    ) -> FakeSequence:
         """Lease a sequence from the pool, counting what tests assert on (a release is the sequence's own:
         `FakeSequence._on_release`)."""
         if self._closed:

@@ -150,11 +150,11 @@ class Engine(LeasingEngine):
         self.model_path = model_path
         self.memory_plan = plan
         self._events = events
-        self.pool = SequencePool(config.sequences, events)
         self._loop = asyncio.get_running_loop()
         self._ids = itertools.count(1)
         self._closed = False
         self._steps = StepLoop(config, model_path, events, self._loop, lambda: self.pool.waiting)
+        self.pool = SequencePool(config.sequences, events, cached_prefix=self._steps.cached_prefix)
         self._model: LlamaModel | None = None
 
     @classmethod
@@ -206,11 +206,13 @@ class Engine(LeasingEngine):
         return self._require_model().has_chat_template
 
     async def acquire(
-        self, *, owner: str = "", priority: int = 0, timeout: float | None = None
+        self, *, owner: str = "", priority: int = 0, timeout: float | None = None, prompt: str | None = None
     ) -> Sequence:
-        """Lease a sequence (waits while all are leased). Pair with `release`, or use `sequence()`."""
+        """Lease a sequence (waits while all are leased). Pair with `release`, or use `sequence()`. With the
+        ``prompt`` the lease is for first, a free sequence that has its start cached is preferred."""
         self._check_open()
-        seq_id = await self.pool.acquire(owner, priority, timeout)
+        tokens = self.tokenize(prompt) if prompt else None
+        seq_id = await self.pool.acquire(owner, priority, timeout, tokens)
         return Sequence(self, seq_id, owner, priority)
 
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:

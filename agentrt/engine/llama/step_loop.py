@@ -20,7 +20,7 @@ import asyncio
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,6 +256,11 @@ class StepLoop:
                     return
 
     # --- admission: KV reuse and prefix sharing -------------------------------------------------------------
+
+    def cached_prefix(self, seq: int, tokens: Sequence[int]) -> int:
+        """How many leading ``tokens`` sequence ``seq`` holds in its KV cache. Called from the event loop for free
+        sequences, whose cache this thread does not change; the list is copied (atomically) all the same."""
+        return _common_prefix(list(self.slots[seq].kv), list(tokens), len(tokens))
 
     def _admit(self, job: Job) -> None:
         model = self.model

@@ -199,8 +199,11 @@ class RemoteEngine(LeasingEngine):
     def pool_size(self) -> int:
         return self.config.pool_size
 
-    async def acquire(self, *, owner: str = "", priority: int = 0, timeout: float | None = None) -> RemoteSequence:
-        """Lease a sequence (waits while all are leased) and pin it to the least-loaded endpoint."""
+    async def acquire(
+        self, *, owner: str = "", priority: int = 0, timeout: float | None = None, prompt: str | None = None
+    ) -> RemoteSequence:
+        """Lease a sequence (waits while all are leased) and pin it to the least-loaded endpoint (``prompt`` is
+        not used: a server keeps its own prefix cache)."""
         self._check_open()
         seq_id = await self.pool.acquire(owner, priority, timeout)
         sequence = RemoteSequence(self, seq_id, owner, priority)
