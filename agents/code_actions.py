@@ -245,15 +245,15 @@ class CodeRunner:
             if _RAISED_IN_CODE in str(exc):
                 self.earlier.append(code)  # replayed up to its error; a block that hung or blew up is not
             raise
+        # A block that ran is state, up to where it stopped: a tool call, or an answer the Executor refuses.
+        self.earlier.append(code)
         head, found, tail = output.rpartition(self.mark)
         if not found:
-            self.earlier.append(code)
             return CodeRun(output=output)
         printed = head.removesuffix("\n")
         result = json.loads(tail.strip().splitlines()[0])
         if "answer" in result:
             return CodeRun(output=printed, answer=result["answer"])
-        self.earlier.append(code)  # a tool call ends a block: what ran before it is state too
         return CodeRun(output=printed, tool=result["tool"], arguments=result["arguments"])
 
 

@@ -11,12 +11,15 @@ Two ways to act (``action_format``):
 What a grammar cannot prevent — a reply cut off at ``max_tokens``, arguments pydantic rejects, a tool or code
 that fails — becomes an observation the model sees on its next step; the loop never crashes on model output.
 A call identical to an earlier one is not run again: its observation says so and shows the earlier result.
+In code mode an answer passes `agents.answer_checks` first (typed by hand, not in the form asked, a condition
+the code never applies): each sends an answer back once, as an observation that says what to do.
 When ``max_steps`` run out, one last turn asks for the final answer from what the conversation holds; the
 result then says ``step_limit`` (``status`` and ``outcome``) even though it carries an answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +30,7 @@ from agentrt.errors import ConfigError, ContextOverflowError, OutputParseError, 
 from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeContext
 from agentrt.engine.remote.errors import UnsupportedByServerError
 
+from agents.answer_checks import AnswerChecks, NamedValue, named_values, typed_literal
 from agents.base import Agent, event_node, preview
 from agents.code_actions import (
     CODE_GRAMMAR,
@@ -72,6 +76,20 @@ class ExecutorOptions(BaseModel):
     )
     preview_files: int = Field(
         5, ge=0, le=50, description="show the start of up to this many workspace files with the task (0: none)"
+    )
+    check_typed_numbers: bool = Field(
+        True,
+        description="code actions: refuse once a number typed as the answer that no output and not the task shows",
+    )
+    check_form: bool = Field(
+        True,
+        description="code actions: send back once an answer not in the form the task's words ask for (rounding, a "
+        "name or a number)",
+    )
+    check_conditions: bool = Field(
+        True,
+        description="code actions: send back once an answer whose code never uses a value of the attached CSV/JSON "
+        "data that the task names (a filter left out)",
     )
 
 
@@ -137,6 +155,17 @@ class Executor(Agent):
         if preview:
             # The model sees what it works on (column names, a JSON file's shape) before it writes a line.
             message += f"\n\n{preview}"
+        named: list[NamedValue] = []
+        if self.action_format == "code" and self.options.check_conditions:
+            named = await asyncio.to_thread(named_values, task, ctx.workspace)  # reads the attachments: off the loop
+        checks = AnswerChecks(
+            task=task,
+            typed_numbers=self.options.check_typed_numbers,
+            form=self.options.check_form,
+            conditions=self.options.check_conditions,
+            named=named,
+        )
+        checks.saw(message)
         max_steps = self.options.max_steps
         answer_only = False  # after a repeat of a call that worked: the model has what it needs, ask for the answer
         escape = False  # after a repeat of a call that failed: sample, or greedy decoding repeats it forever
@@ -157,7 +186,7 @@ class Executor(Agent):
             truncated = conv.last is not None and conv.last.finish_reason == "length"
             try:
                 if runner is not None:
-                    turn = await self._code_turn(text, runner, seen, step, ctx, truncated=truncated)
+                    turn = await self._code_turn(text, runner, seen, checks, step, ctx, truncated=truncated)
                 else:
                     turn = await self._json_turn(text, seen, step, ctx, truncated=truncated)
             except OutputParseError as exc:
@@ -169,6 +198,7 @@ class Executor(Agent):
                 message = f"Observation: Error: your reply was removed because {reason}. {self._format_hint()}"
                 continue
             entry.update(turn.fields, ok=turn.ok, observation=turn.observation)
+            checks.saw(turn.observation)
             self.emit_step(ctx, step, observation=turn.answer or turn.observation, **_event_fields(turn.fields))
             if turn.answer is not None:
                 entry["answer"] = turn.answer
@@ -216,6 +246,7 @@ class Executor(Agent):
         text: str,
         runner: CodeRunner,
         seen: dict[str, tuple[int, str, bool]],
+        checks: AnswerChecks,
         step: int,
         ctx: NodeContext,
         *,
@@ -224,9 +255,14 @@ class Executor(Agent):
         action = parse_code_reply(text, where=f"node {ctx.node_id!r} agent {ctx.agent!r} step {step}", truncated=truncated)
         fields: dict[str, Any] = {"thought": action.thought, "tool": PYTHON_TOOL, "code": action.code}
         key = "\n".join(line.rstrip() for line in action.code.strip().splitlines())
+        checks.wrote(action.code)
         stated = bare_literal(action.code)
         if stated is not None:
             fields.update(tool=FINAL_ANSWER, stated=True)  # a block that only states a value: the answer
+            refusal = checks.refusal(stated, typed=True)
+            if refusal is not None:
+                fields["refused"] = True
+                return _Turn(False, refusal, fields=fields)  # not in `seen`: the same block again is taken
             return _Turn(True, stated, answer=stated, fields=fields)
         repeated = _repeat(seen, key, fields)
         if repeated is not None:
@@ -252,6 +288,12 @@ class Executor(Agent):
                                "computes to see where it goes wrong, then fix it.")
                 seen[key] = (step, observation, False)
                 return _Turn(False, observation, fields=fields)
+            refusal = checks.refusal(given, typed=typed_literal(action.code) is not None)
+            if refusal is not None:
+                # What the block printed was not in view when the answer was given; it is now.
+                printed = run.output.strip()
+                fields["refused"] = True
+                return _Turn(False, f"{printed}\n{refusal}" if printed else refusal, fields=fields)
             return _Turn(True, run.answer, answer=run.answer, fields=fields)
         observation = code_observation(run, None, OBSERVATION_MAX_CHARS)
         ok = True

@@ -110,7 +110,7 @@ async def test_common_errors_come_with_a_hint(tmp_path: Path) -> None:
 
 
 async def test_an_empty_final_answer_is_refused_and_the_run_goes_on(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=[block("final_answer(None)"), block("final_answer([])"), block("final_answer(3)")])
+    engine = FakeEngine(1, reply=[block("final_answer(None)"), block("final_answer([])"), block("final_answer(1 + 2)")])
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
     assert "final_answer got 'None', which answers nothing" in result.trace[0]["observation"]
     assert "final_answer got an empty string" in result.trace[1]["observation"]  # [] joins to ''
@@ -137,7 +137,7 @@ async def test_other_tools_are_functions_whose_call_ends_the_block(tmp_path: Pat
 
 
 async def test_a_malformed_reply_is_replaced_and_explained(tmp_path: Path) -> None:
-    engine = FakeEngine(1, reply=["I think the answer is 4.", block("final_answer(4)")])
+    engine = FakeEngine(1, reply=["I think the answer is 4.", block("final_answer(2 + 2)")])
     result = await Executor.create(tools=["python"]).run("2+2?", standalone_context(engine, workspace=tmp_path))
     assert result.output == "4" and "no complete ```python code block" in result.trace[0]["observation"]
     history = engine.requests[1][1]
@@ -188,12 +188,127 @@ async def test_the_task_comes_with_the_start_of_the_workspace_files(tmp_path: Pa
     (tmp_path / "rain.csv").write_text("month,city,rain_mm\n" + "".join(f"M{i},Oslo,{i}\n" for i in range(20)))
     (tmp_path / "tiny.json").write_text('{"a": 1}')
     (tmp_path / "blob.bin").write_bytes(b"\0\1\2")
-    engine = FakeEngine(1, reply=[block("final_answer(1)")])
+    engine = FakeEngine(1, reply=[block("final_answer(len('a'))")])
     await Executor.create(tools=["python"]).run("Sum?", standalone_context(engine, workspace=tmp_path))
     first = engine.requests[0][1][1].content
     assert first.startswith("Task: Sum?\n\nFiles in the working folder (3), with the start of each:\n")
     assert "--- rain.csv (21 lines)\nmonth,city,rain_mm\nM0,Oslo,0\n" in first and "M5,Oslo,5" not in first
     assert "--- tiny.json (1 lines)\n{\"a\": 1}" in first and "--- blob.bin (3 bytes, binary)" in first
-    engine = FakeEngine(1, reply=[block("final_answer(1)")])
+    engine = FakeEngine(1, reply=[block("final_answer(len('a'))")])
     await Executor.create(tools=["python"], preview_files=0).run("Sum?", standalone_context(engine, workspace=tmp_path))
     assert engine.requests[0][1][1].content == "Task: Sum?"
+
+
+async def test_a_typed_number_no_output_shows_is_refused_once(tmp_path: Path) -> None:
+    (tmp_path / "stock.csv").write_text("item,units\nbolt,40\nnut,25\nwasher,13\n")
+    script = [
+        block("import csv\nrows = list(csv.DictReader(open('stock.csv')))\ntotal = sum(int(r['units']) for r in rows)"),
+        block("final_answer(65)", thought="The total is 65."),  # worked out by hand (wrong: 78), never printed
+        block("print(total)"),
+        block("final_answer(78)", thought="The code printed 78."),
+    ]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("Total units?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.outcome, result.steps) == ("78", AgentOutcome.ANSWERED, 4)
+    assert result.trace[1]["refused"] is True and "65 is not in any output of your code" in result.trace[1]["observation"]
+    # Refused once only: a second hand-typed number is taken (the agent must be able to end), and numbers the
+    # task or an output shows, rounded to the answer's precision, are taken at once.
+    engine = FakeEngine(1, reply=[block("final_answer(65)"), block("final_answer(66)")])
+    result = await Executor.create(tools=["python"]).run("Total?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("66", 2)
+    engine = FakeEngine(1, reply=[block("print(200 / 6)"), block("final_answer(33.3)")])
+    assert (await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))).steps == 2
+    engine = FakeEngine(1, reply=[block("final_answer(65)")])
+    result = await Executor.create(tools=["python"], check_typed_numbers=False).run("x", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("65", 1)
+
+
+def test_numbers_count_as_seen_when_they_round_to_the_answer() -> None:
+    from agents.answer_checks import is_seen, typed_literal
+
+    assert is_seen("32.4", ["share 32.3943661972"]) and not is_seen("32.5", ["share 32.3943661972"])
+    assert is_seen("1312", ["total: 1,312.0"]) and is_seen("-7", ["delta -7"]) and is_seen("Oslo", [])
+    assert not is_seen("1200", ["(the code printed nothing)", "Task: sum the rows of 3 files"])
+    assert [typed_literal(c) for c in ("final_answer(1200)", "final_answer(-2.5)", "final_answer(x)",
+                                       "final_answer('a')", "final_answer(6 + 6)")] == ["1200", "-2.5", None, None, None]
+
+
+async def test_an_answer_not_rounded_as_asked_comes_back_once(tmp_path: Path) -> None:
+    script = [block("final_answer(200 / 81)"), block("final_answer(round(200 / 81, 2))")]
+    engine = FakeEngine(1, reply=script)
+    task = "What is the mean, rounded to two decimal places? Answer with the number."
+    result = await Executor.create(tools=["python"]).run(task, standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("2.47", 2)
+    assert result.trace[0]["observation"] == (
+        'Error: 2.4691358025 is not rounded as the task asks ("rounded to two decimal places"). Round it so in code: '
+        "final_answer(round(value, 2))."
+    )
+    engine = FakeEngine(1, reply=[block("final_answer(31633 / 10)"), block("final_answer(round(31633 / 10))")])
+    result = await Executor.create(tools=["python"]).run("How many dollars, rounded to the nearest whole dollar?",
+                                                         standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("3163", 2)  # one decimal is no float noise, but not what was asked
+    assert "final_answer(round(value))" in result.trace[0]["observation"]
+    # A task silent on rounding: only float noise comes back, and the same value again is taken.
+    engine = FakeEngine(1, reply=[block("final_answer(200 / 81)")] * 2)
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert result.steps == 2 and "has 10 decimal places" in result.trace[0]["observation"]
+    engine = FakeEngine(1, reply=[block("final_answer(1 / 8)")])  # 0.125: three decimals pass
+    assert (await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))).steps == 1
+
+
+def test_the_rounding_a_task_asks_for_is_read_from_its_words() -> None:
+    from agents.answer_checks import asked_rounding
+
+    assert asked_rounding("What share, rounded to one decimal place and as a number?") == ("rounded to one decimal place", 1)
+    assert asked_rounding("Round your answer to 2 decimal places.") == ("Round your answer to 2 decimal places", 2)
+    assert asked_rounding("Give it rounded to the nearest cent.") == ("rounded to the nearest cent", 2)
+    assert asked_rounding("rounded to the nearest whole dollar?")[1] == 0  # type: ignore[index]
+    assert asked_rounding("rounded to the nearest ten") is None and asked_rounding("How many?") is None
+
+
+async def test_a_number_where_the_task_asks_for_a_name_comes_back_once(tmp_path: Path) -> None:
+    (tmp_path / "scores.csv").write_text("name,score\nAnn,81\nLea,95\n")
+    best = "import csv\nrows = list(csv.DictReader(open('scores.csv')))\nbest = max(rows, key=lambda r: int(r['score']))\n"
+    script = [block(best + "final_answer(best['score'])"), block("final_answer(best['name'])")]
+    engine = FakeEngine(1, reply=script)
+    task = "Who scored highest? Answer with just the name."
+    result = await Executor.create(tools=["python"]).run(task, standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("Lea", 2)
+    assert result.trace[0]["observation"].startswith('Error: the task says "Answer with just the name", and 95 is a number.')
+    engine = FakeEngine(1, reply=[block("final_answer('many')"), block("final_answer(1 + 1)")])
+    result = await Executor.create(tools=["python"]).run("How many rows?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("2", 2)
+
+
+def test_only_the_words_that_ask_for_a_name_or_a_number_count() -> None:
+    from agents.answer_checks import AnswerChecks
+
+    def refused(task: str, answer: str) -> bool:
+        return AnswerChecks(task=task).refusal(answer, typed=False) is not None
+
+    assert refused("Which city is largest? Answer with the city name only.", "120000")
+    assert not refused("Give the number of names in the file.", "12")
+    assert not refused("Which year was it built?", "1987") and not refused("Who wrote it?", "Ann Lee")
+    assert refused("How many rows are there?", "many") and not refused("What is its name?", "7")
+
+
+async def test_an_answer_whose_code_leaves_out_a_value_the_task_names_comes_back_once(tmp_path: Path) -> None:
+    (tmp_path / "books.csv").write_text("title,genre,pages\nDune,Sci-Fi,412\nEragon,Fantasy,503\nHobbit,Fantasy,310\n")
+    read = "import csv\nrows = list(csv.DictReader(open('books.csv')))\n"
+    script = [
+        block(read + "final_answer(sum(int(r['pages']) for r in rows))"),  # every book: the genre left out
+        block("final_answer(sum(int(r['pages']) for r in rows if r['genre'] == 'Fantasy'))"),
+    ]
+    engine = FakeEngine(1, reply=script)
+    task = "What is the total number of pages of the fantasy books? Answer with just the number."
+    result = await Executor.create(tools=["python"]).run(task, standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("813", 2)
+    assert result.trace[0]["observation"] == (
+        'Error: the task names "Fantasy" (the genre column of books.csv), but your code never uses it: 1225 ignores '
+        'that condition. Keep only the rows whose genre is "Fantasy", then answer.'
+    )
+    # Values are whole cells matched as whole words, not numbers or parts of words; a task naming none passes.
+    from agents.answer_checks import named_values
+
+    assert [v.value for v in named_values("Pages of Dune, of the Hobbits and of fantasies, over 412?", tmp_path)] == ["Dune"]
+    assert named_values("Fantasy", tmp_path / "missing") == []

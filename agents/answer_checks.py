@@ -1,0 +1,300 @@
+"""Checks a code agent's answer must pass before it ends the run (as smolagents' ``final_answer_checks``).
+
+Each refuses at most once per run, so an agent can always end: the refusal is an observation that says what to do.
+
+A number typed by hand. A small code agent that has the right program often still types its answer by hand:
+its code printed nothing (or something else) and it writes ``final_answer(1200)``, a number that no output of its
+code and nothing in the task shows. Such an answer was worked out in the model's head, which is where 1.5B models
+go wrong (a sum of the two rows it printed, a total it never computed): it comes back once, asking for the code
+to compute it.
+
+Only numbers are checked: a name or a word cannot be told apart from one the model read. A number counts as
+seen when some number in the texts rounds to it at the answer's own precision (32.4 from 32.394366).
+
+A number not rounded as asked. ``final_answer(total / n)`` hands over 2.4658436214 when the task said "rounded to
+two decimal places"; small models forget the rounding more often than anything else, and an exact-match scorer
+(or a reader) takes it for a wrong 2.47. When the task says how to round ("to two decimal places", "to the
+nearest whole dollar", "nearest tenth") and the answer has more decimals, it comes back once with the task's
+words and the call that rounds so; when the task says nothing, only float noise (more than
+``MAX_PLAIN_DECIMALS`` decimals) comes back, and the same value given again is taken. The example in the
+refusal is the task's own precision: a small model copies whatever precision it is shown.
+
+An answer of the wrong kind. "Which student scored highest? Answer with just the name." answered with the score
+(95), or "How many ... ? Answer with just the number." answered with words: when the task's words say the answer
+is a name or a number and it is not, it comes back once, quoting them.
+
+A condition the code never applies. "What is the total number of pages of all the Fantasy books?" answered by
+code that sums every book: small models leave out a filter more often than they get one wrong. When the task
+names a value of the attached data (a whole CSV cell or JSON string, "Fantasy", "Bergen") that none of the code
+written so far mentions, the answer comes back once, naming each value, the column or field it sits in and the
+filter to write ("keep only the rows whose genre is "Fantasy""; a small model acts on a concrete line, not on
+"apply every condition"). Only values of the workspace's CSV and
+JSON files count, of two characters at least and not numbers, matched as whole words; a value the task names
+for another reason costs one step, a missing filter costs the answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents.tools.workspace import is_inside
+
+DATA_FILE_MAX_BYTES = 2_000_000  # larger attachments are not scanned for the values a task names
+MAX_PLAIN_DECIMALS = 3  # 2.475 may be meant; 2.4658 almost never is
+_ROUNDING = re.compile(r"\bround(?:ed|ing)?\b(?P<how>[^.?!;]{0,60})", re.IGNORECASE)
+_DECIMAL_PLACES = re.compile(r"\b(?P<n>\d|one|two|three|four|five|six)\s+decimals?(?:\s+places?|\s+digits?)?",
+                             re.IGNORECASE)
+_NEAREST = re.compile(
+    r"\bnearest\s+(?P<unit>tenth|hundredth|thousandth|cent|whole|integer|dollar|euro|unit|year|day|percent|kg|km|"
+    r"meter|metre|minute|second)(?:\s+(?:number|dollar|euro|unit))?",
+    re.IGNORECASE,
+)
+# "Answer with just the name", "give their full names"; not "give the number of names".
+_ASKS_NAME = re.compile(r"\b(?:answer with|give|list|return)\b(?:(?!\b(?:number|count|how many)\b)[^.?!]){0,30}?"
+                        r"\bnames?\b", re.IGNORECASE)
+_ASKS_NUMBER = re.compile(r"\b(?:just|only) the number\b|\bhow (?:many|much)\b", re.IGNORECASE)
+_WORD_DIGITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_UNIT_DECIMALS = {"tenth": 1, "hundredth": 2, "thousandth": 3, "cent": 2}  # every other unit named: a whole one
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_GROUPED = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 1,234,567 as one number
+
+
+def typed_literal(code: str) -> str | None:
+    """The source of a number literal the block gives ``final_answer`` (``final_answer(1200)``), else None."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "final_answer"
+            and len(node.args) == 1
+            and _is_number_literal(node.args[0])
+        ):
+            return ast.unparse(node.args[0])
+    return None
+
+
+def _is_number_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+
+def asked_rounding(task: str) -> tuple[str, int] | None:
+    """The task's words on rounding and the decimals they ask for ("rounded to two decimal places" -> 2), or None
+    when the task says nothing this understands (to the nearest ten, to three significant figures)."""
+    match = _ROUNDING.search(task)
+    if match is None:
+        return None
+    how, start = match.group("how"), match.start("how") - match.start()
+
+    def said(until: int) -> str:  # the task's words, from "round" to the end of the precision
+        return match.group(0)[: start + until].strip()
+
+    places = _DECIMAL_PLACES.search(how)
+    if places is not None:
+        n = places.group("n").lower()
+        return said(places.end()), int(n) if n.isdigit() else _WORD_DIGITS[n]
+    nearest = _NEAREST.search(how)
+    if nearest is not None:
+        return said(nearest.end()), _UNIT_DECIMALS.get(nearest.group("unit").lower(), 0)
+    whole = re.search(r"\b(?:whole number|integer)\b", how, re.IGNORECASE)
+    if whole is not None:
+        return said(whole.end()), 0
+    return None
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    """A value of the attached data that the task names, and where it sits (to say which filter to write)."""
+
+    value: str
+    file: str
+    field: str | None  # the CSV column or the JSON key it is under; None for a bare JSON string
+    in_list: bool = False  # a JSON list under ``field`` holds it ("skills": ["sql", "python"])
+
+    def where(self) -> str:
+        if self.field is None:
+            return self.file
+        kind = "column" if self.file.lower().endswith(".csv") else "field"
+        return f"the {self.field} {kind} of {self.file}"
+
+    def keep(self) -> str:
+        if self.field is None:
+            return f'the items that hold "{self.value}"'
+        if self.file.lower().endswith(".csv"):
+            return f'the rows whose {self.field} is "{self.value}"'
+        verb = "include" if self.in_list else "is"
+        return f'the items whose {self.field} {verb} "{self.value}"'
+
+
+def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
+    """The values of the workspace's CSV and JSON files that the task names, as whole words, in task order."""
+    if workspace is None or not workspace.is_dir():
+        return []
+    lowered = task.lower()
+    found: dict[str, tuple[int, NamedValue]] = {}
+    for path in sorted(workspace.iterdir()):
+        if path.suffix.lower() not in (".csv", ".json") or not path.is_file() or not is_inside(workspace, path):
+            continue
+        if path.stat().st_size > DATA_FILE_MAX_BYTES:
+            continue
+        for value, field_name, in_list in _data_values(path):
+            text = value.strip()
+            if len(text) < 2 or _NUMBER.fullmatch(text.replace(",", "").lstrip("-")) or text in found:
+                continue
+            match = re.search(rf"(?<!\w){re.escape(text.lower())}(?!\w)", lowered)
+            if match is not None:
+                found[text] = (match.start(), NamedValue(text, path.name, field_name, in_list))
+    return [named for _, named in sorted(found.values(), key=lambda item: item[0])]
+
+
+def _data_values(path: Path) -> Iterator[tuple[str, str | None, bool]]:
+    """(value, field, in a list) for the cells of a CSV file (under its header) or the string leaves of a JSON
+    file, in file order; nothing when the file cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix.lower() == ".csv":
+            rows = list(csv.reader(text.splitlines()))
+            header = rows[0] if rows else []
+            for row in rows[1:]:
+                for index, cell in enumerate(row):
+                    yield cell, header[index] if index < len(header) else None, False
+            return
+        data = json.loads(text)
+    except (OSError, ValueError, csv.Error, RecursionError):
+        return
+    stack: list[tuple[object, str | None, bool]] = [(data, None, False)]
+    while stack:
+        item, key, in_list = stack.pop()
+        if isinstance(item, str):
+            yield item, key, in_list
+        elif isinstance(item, dict):
+            stack.extend((child, str(name), False) for name, child in reversed(list(item.items())))
+        elif isinstance(item, list):
+            # A list of records keeps no key for them; a list of strings is the values of its key.
+            stack.extend((child, key, not isinstance(child, (dict, list))) for child in reversed(item))
+
+
+def numbers_in(text: str) -> list[float]:
+    return [float(m) for m in _NUMBER.findall(_GROUPED.sub("", text))]
+
+
+def is_seen(answer: str, texts: list[str]) -> bool:
+    """Whether the number ``answer`` (or a number that rounds to it) appears in ``texts``; True for non-numbers."""
+    cleaned = answer.strip().lstrip("+-").replace(",", "")
+    if not _NUMBER.fullmatch(cleaned):
+        return True
+    value = float(cleaned)
+    decimals = len(cleaned.partition(".")[2])
+    tolerance = 0.5 * 10**-decimals + 1e-9
+    return any(abs(seen - value) <= tolerance for text in texts for seen in numbers_in(text))
+
+
+@dataclass
+class AnswerChecks:
+    """What one Executor run has shown the model, and which of its one-time refusals are spent."""
+
+    task: str = ""
+    typed_numbers: bool = True
+    form: bool = True  # rounding and kind
+    conditions: bool = True
+    named: list[NamedValue] = field(default_factory=list)  # values of the attached data that the task names
+    texts: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    refused_typed: bool = False
+    refused_rounding: bool = False
+    refused_kind: bool = False
+    refused_condition: bool = False
+
+    def saw(self, text: str) -> None:
+        self.texts.append(text)
+
+    def wrote(self, code: str) -> None:
+        self.code.append(code)
+
+    def refusal(self, answer: str, *, typed: bool) -> str | None:
+        """The observation that sends ``answer`` back, or None to accept it. ``typed``: the model wrote it out as
+        a literal (``final_answer(1200)``), so its code did not compute it."""
+        checks = [self.typed_refusal] if typed else []
+        checks += [self.kind_refusal, self.rounding_refusal, self.condition_refusal]
+        for check in checks:  # in turn: a check that refuses spends its one refusal, the later ones keep theirs
+            refusal = check(answer)
+            if refusal is not None:
+                return refusal
+        return None
+
+    def condition_refusal(self, answer: str) -> str | None:
+        """The observation that sends back an answer whose code never mentions a data value the task names."""
+        if not self.conditions or self.refused_condition or not self.named:
+            return None
+        written = "\n".join(self.code).lower()
+        unused = [named for named in self.named if named.value.lower() not in written]
+        if not unused:
+            return None
+        self.refused_condition = True
+        names = " and ".join(f'"{named.value}" ({named.where()})' for named in unused)
+        keep = " and ".join(named.keep() for named in unused)
+        return (
+            f"Error: the task names {names}, but your code never uses {'it' if len(unused) == 1 else 'them'}: "
+            f"{answer} ignores that condition. Keep only {keep}, then answer."
+        )
+
+    def kind_refusal(self, answer: str) -> str | None:
+        """The observation that sends back a number where the task asks for a name, or words where it asks for a
+        number; None to accept the answer."""
+        if not self.form or self.refused_kind:
+            return None
+        is_number = _NUMBER.fullmatch(answer.strip().lstrip("-").replace(",", "").replace("$", "").rstrip("%"))
+        asks = (_ASKS_NAME if is_number else _ASKS_NUMBER).search(self.task)
+        if asks is None:
+            return None
+        self.refused_kind = True
+        if is_number:
+            return (f"Error: the task says \"{asks.group(0)}\", and {answer} is a number. Give the name your code "
+                    "found with it (print the row or item it comes from), not the number.")
+        return f"Error: the task asks for a number (\"{asks.group(0)}\"), and {answer!r} is not one. Give the number."
+
+    def rounding_refusal(self, answer: str) -> str | None:
+        """The observation that sends back a number rounded otherwise than the task asks (or, when it does not
+        say, a number with float noise), or None to accept it."""
+        text = answer.strip()
+        if not self.form or self.refused_rounding or not _NUMBER.fullmatch(text.lstrip("-")):
+            return None
+        decimals = len(text.partition(".")[2])
+        asked = asked_rounding(self.task)
+        if asked is not None:
+            words, places = asked
+            if decimals <= places:
+                return None
+            self.refused_rounding = True
+            call = "round(value)" if places == 0 else f"round(value, {places})"
+            return (f"Error: {answer} is not rounded as the task asks (\"{words}\"). Round it so in code: "
+                    f"final_answer({call}).")
+        if decimals <= MAX_PLAIN_DECIMALS:
+            return None
+        self.refused_rounding = True
+        return (
+            f"Error: {answer} has {decimals} decimal places. Give the answer in the form the task asks for. If the "
+            "task really wants all these decimals, give the same value again."
+        )
+
+    def typed_refusal(self, answer: str) -> str | None:
+        """The observation that refuses ``answer`` (typed as a literal by the model), or None to accept it."""
+        if not self.typed_numbers or self.refused_typed or is_seen(answer, self.texts):
+            return None
+        self.refused_typed = True
+        return (
+            f"Error: {answer} is not in any output of your code, nor in the task: you worked it out yourself, and "
+            "that is where mistakes come from. Let the code compute it: print the value it computes, or call "
+            "final_answer with the variable or expression that holds it."
+        )
