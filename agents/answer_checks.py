@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.tools.workspace import is_inside
+from agents.tools.workspace import files_in
 
 DATA_FILE_MAX_BYTES = 2_000_000  # larger attachments are not scanned for the values a task names
 MAX_PLAIN_DECIMALS = 3  # 2.475 may be meant; 2.4658 almost never is
@@ -139,14 +139,12 @@ class NamedValue:
 
 def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
     """The values of the workspace's CSV and JSON files that the task names, as whole words, in task order."""
-    if workspace is None or not workspace.is_dir():
+    if workspace is None:
         return []
     lowered = task.lower()
     found: dict[str, tuple[int, NamedValue]] = {}
-    for path in sorted(workspace.iterdir()):
-        if path.suffix.lower() not in (".csv", ".json") or not path.is_file() or not is_inside(workspace, path):
-            continue
-        if path.stat().st_size > DATA_FILE_MAX_BYTES:
+    for path in files_in(workspace):
+        if path.suffix.lower() not in (".csv", ".json") or path.stat().st_size > DATA_FILE_MAX_BYTES:
             continue
         for value, field_name, in_list in _data_values(path):
             text = value.strip()
@@ -207,8 +205,7 @@ class AnswerChecks:
     task: str = ""
     typed_numbers: bool = True
     form: bool = True  # rounding and kind
-    conditions: bool = True
-    named: list[NamedValue] = field(default_factory=list)  # values of the attached data that the task names
+    named: list[NamedValue] = field(default_factory=list)  # values of the attached data the task names ([]: no check)
     texts: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     refused_typed: bool = False
@@ -235,7 +232,7 @@ class AnswerChecks:
 
     def condition_refusal(self, answer: str) -> str | None:
         """The observation that sends back an answer whose code never mentions a data value the task names."""
-        if not self.conditions or self.refused_condition or not self.named:
+        if self.refused_condition or not self.named:
             return None
         written = "\n".join(self.code).lower()
         unused = [named for named in self.named if named.value.lower() not in written]

@@ -162,7 +162,6 @@ class Executor(Agent):
             task=task,
             typed_numbers=self.options.check_typed_numbers,
             form=self.options.check_form,
-            conditions=self.options.check_conditions,
             named=named,
         )
         checks.saw(message)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.tools.workspace import is_inside
+from agents.tools.workspace import files_in
 
 PREVIEW_LINES = 6
 PREVIEW_CHARS = 500  # per file
@@ -19,13 +19,9 @@ COUNT_LINES_UP_TO_BYTES = 1_000_000
 
 def workspace_preview(workspace: Path, *, files: int) -> str:
     """``Files in the working folder ...`` with the first lines of up to ``files`` files; "" when there are none."""
-    if files <= 0 or not workspace.is_dir():
+    if files <= 0:
         return ""
-    entries = sorted(
-        path
-        for path in workspace.iterdir()
-        if path.is_file() and not path.name.startswith(".") and is_inside(workspace, path)
-    )
+    entries = [path for path in files_in(workspace) if not path.name.startswith(".")]
     if not entries:
         return ""
     parts = [f"Files in the working folder ({len(entries)}), with the start of each:"]

@@ -42,6 +42,13 @@ def is_inside(workspace: Path, path: Path) -> bool:
     return real == root or real.is_relative_to(root)
 
 
+def files_in(workspace: Path) -> list[Path]:
+    """The regular files directly in ``workspace`` whose real location is inside it, by name; [] if it is none."""
+    if not workspace.is_dir():
+        return []
+    return sorted(path for path in workspace.iterdir() if path.is_file() and is_inside(workspace, path))
+
+
 def real_path(path: Path) -> Path:
     """The path with every symlink resolved; unlike `Path.resolve` on Python 3.11, never raises on a loop."""
     return Path(os.path.realpath(path))
