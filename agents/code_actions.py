@@ -36,11 +36,16 @@ _RAISED_IN_CODE = "Your code raised "  # starts the prelude's error report: the 
 # Tools the sandbox does itself (as plain Python in the workspace), so calling them does not end a block.
 IN_SANDBOX_TOOLS = {"read_file", "list_files", "calculator"}
 
+# A code line holds no backtick, so a fence can only close the block from the start of a line: a model that
+# writes `final_answer(8)```` on one line believes the block closed, and with backticks allowed there it went on
+# writing until max_tokens (512 tokens, minutes of decoding, in a GAIA pass). At most two blank lines in a row,
+# and a line of only spaces is not code: both were endless loops the grammar used to allow.
 CODE_GRAMMAR = r'''
 root ::= "Thought: " thought "\n```python\n" code "```"
 thought ::= [^\n]+
-code ::= line+
-line ::= [^`\n] [^\n]* "\n" | "\n"
+code ::= text (blank? blank? text)*
+text ::= [ \t]* [^`\n \t] [^`\n]* "\n"
+blank ::= [ \t]* "\n"
 '''
 
 # The last turn at the step limit: one literal answer, no more code to run.
@@ -72,11 +77,13 @@ class _HostCall(BaseException):
     pass
 
 def _answer_text(value):
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()  # numpy and pandas values: a Python number or list (np.float64(13.5) -> 13.5)
     if isinstance(value, (list, tuple, set)):
         return ", ".join(_answer_text(item) for item in value)
     if isinstance(value, float):
         value = round(value, 10)  # float noise (0.1 * 3 = 0.30000000000000004) is not part of an answer
-        return str(int(value)) if value.is_integer() else repr(value)
+        return str(int(value)) if value.is_integer() else repr(float(value))
     return str(value)
 
 def final_answer(answer):
@@ -334,7 +341,7 @@ _ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
      "the inputs to see their real format, and skip or handle the ones without a match."),
     (re.compile(r"No module named '(?P<module>[\w.]+)'"),
      "`{module}` is not installed where the code runs, and nothing can be installed: use Python's standard "
-     "library instead (csv, json, statistics, collections, re, datetime)."),
+     "library instead (csv, json, statistics, collections, re, datetime), or pandas and numpy, which are there."),
     (re.compile(r"SyntaxError.*\(line \d+: [!%]|SyntaxError.*\(line \d+: pip "),
      "only Python runs here: shell commands (!pip, %magic) do not, and nothing can be installed."),
     (re.compile(r"IndexError|KeyError"),

@@ -78,6 +78,7 @@ class Conversation:
                 sampling=sampling or self.sampling,
                 json_schema=json_schema,
                 grammar=grammar,
+                stop_on_loop=True,  # a reply that loops is cut off at once, not after max_tokens of the loop
             )
         except Exception:
             if content is not None:
@@ -104,7 +105,7 @@ class Conversation:
         """
         schema = json_schema or model.model_json_schema()
         text = await self.ask(content, json_schema=schema, max_tokens=max_tokens)
-        truncated = self.last is not None and self.last.finish_reason == "length"
+        truncated = self.last is not None and self.last.cut_off
         if truncated:
             # Grammar-constrained output cut off at max_tokens is a valid JSON prefix: close its open string
             # and brackets, so a rambling last field does not cost the whole answer. Validation still applies.

@@ -182,7 +182,7 @@ class Executor(Agent):
                 break
             entry: dict[str, Any] = {"step": step, "reply": text}
             trace.append(entry)
-            truncated = conv.last is not None and conv.last.finish_reason == "length"
+            truncated = conv.last is not None and conv.last.cut_off
             try:
                 if runner is not None:
                     turn = await self._code_turn(text, runner, seen, checks, step, ctx, truncated=truncated)
@@ -193,7 +193,11 @@ class Executor(Agent):
                 self.emit_step(ctx, step, observation=f"Error: {exc}")
                 # The model sees a short reason, and not its malformed reply: a small model copies what it sees.
                 conv.replace_last_reply(INVALID_REPLY_PLACEHOLDER[self.action_format])
-                reason = "it was too long and was cut off" if truncated else "it was not in the required format"
+                reason = (
+                    "it kept repeating itself and was cut off" if truncated and conv.last.finish_reason == "loop"
+                    else "it was too long and was cut off" if truncated
+                    else "it was not in the required format"
+                )
                 message = f"Observation: Error: your reply was removed because {reason}. {self._format_hint()}"
                 continue
             entry.update(turn.fields, ok=turn.ok, observation=turn.observation)

@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import time
 
-from agentrt.demo.measure import batching_headroom, forget_kv, states_number
+from agentrt.demo.measure import batching_headroom, states_number
 from agentrt.engine import Engine, EngineConfig
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.models import DEFAULT_MODEL
@@ -31,7 +31,7 @@ async def ask_both(engine: EngineProtocol, *, together: bool) -> tuple[float, in
     solver = Executor.create("solver", tools=["calculator"], max_tokens=256, max_steps=3)
     greet_ctx = standalone_context(engine, node_id="greeting", agent="greeter")
     solve_ctx = standalone_context(engine, node_id="math", agent="solver")
-    await forget_kv(engine)
+    await engine.forget_cache()
     started = time.perf_counter()
     if together:
         greeting, answer = await asyncio.gather(greeter.run(GREETING, greet_ctx), solver.run(QUESTION, solve_ctx))

@@ -111,21 +111,10 @@ async def run_agents(
     return [await ask(engine, agent, max_tokens) for agent in agents]
 
 
-async def forget_kv(engine: EngineProtocol) -> None:
-    """Empty every sequence's KV cache, so the next pass reuses nothing an earlier one computed."""
-    leased = [await engine.acquire(owner="demo.reset") for _ in range(engine.pool_size)]  # type: ignore[attr-defined]
-    try:
-        for seq in leased:
-            await seq.reset()
-    finally:
-        for seq in leased:
-            seq.release()
-
-
 async def timed_pass(
     engine: EngineProtocol, agents: Sequence[DemoAgent], max_tokens: int, *, at_once: bool
 ) -> tuple[PassTiming, list[GenerationResult]]:
-    await forget_kv(engine)
+    await engine.forget_cache()
     started = time.perf_counter()
     results = await run_agents(engine, agents, max_tokens, at_once=at_once)
     seconds = time.perf_counter() - started
@@ -145,11 +134,11 @@ async def batching_headroom(engine: EngineProtocol, sequences: int, tokens: int)
         result = await engine.complete(prompt, owner=f"demo.headroom[{i}]", max_tokens=tokens, ignore_eos=True)
         return result.completion_tokens
 
-    await forget_kv(engine)
+    await engine.forget_cache()
     started = time.perf_counter()
     alone = await generate(0)
     alone_rate = alone / (time.perf_counter() - started)
-    await forget_kv(engine)
+    await engine.forget_cache()
     started = time.perf_counter()
     together = sum(await asyncio.gather(*(generate(i) for i in range(sequences))))
     together_rate = together / (time.perf_counter() - started)

@@ -164,5 +164,8 @@ class TokenCountingEngine:
     async def close(self) -> None:
         """Leave the shared engine running: other tasks still use it."""
 
+    async def forget_cache(self) -> None:
+        """Leave the shared cache alone: other tasks' conversations live in it (the benchmark owns the engine)."""
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)

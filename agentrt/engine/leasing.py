@@ -76,6 +76,11 @@ class LeasingEngine(ABC):
     def release(self, sequence: Any) -> None:
         sequence.release()
 
+    async def forget_cache(self) -> None:
+        """Empty every sequence's KV cache (waiting until all are free), so that later work reuses nothing that
+        earlier work computed: two benchmark passes compared with each other start from the same state. An
+        engine with no cache of its own does nothing (a remote server's prefix cache is the server's)."""
+
     @contextlib.asynccontextmanager
     async def sequence(self, *, owner: str = "", priority: int = 0) -> AsyncIterator[Any]:
         """``async with engine.sequence(owner=...) as seq``: a lease held for the block."""

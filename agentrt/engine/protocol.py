@@ -41,6 +41,7 @@ class SequenceHandle(Protocol):
         json_schema: dict[str, Any] | None = None,
         grammar: str | None = None,
         ignore_eos: bool = False,
+        stop_on_loop: bool = False,
     ) -> GenerationResult: ...
 
     async def complete(
@@ -53,6 +54,7 @@ class SequenceHandle(Protocol):
         json_schema: dict[str, Any] | None = None,
         grammar: str | None = None,
         ignore_eos: bool = False,
+        stop_on_loop: bool = False,
     ) -> GenerationResult: ...
 
     def stream(self, messages: Messages | None = None, *, prompt: str | None = None, **options: Any) -> AsyncIterator[TokenChunk]: ...
@@ -69,5 +71,8 @@ class EngineProtocol(Protocol):
     def sequence(self, *, owner: str = "", priority: int = 0) -> AbstractAsyncContextManager[SequenceHandle]: ...
 
     async def chat(self, messages: Messages, *, owner: str = "", priority: int = 0, **options: Any) -> GenerationResult: ...
+
+    async def forget_cache(self) -> None:
+        """Empty every sequence's KV cache (see `LeasingEngine.forget_cache`)."""
 
     async def close(self) -> None: ...

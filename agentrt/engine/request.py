@@ -11,7 +11,7 @@ from agentrt.engine.sampling import GREEDY, Sampling
 from agentrt.errors import OutputParseError
 
 Role = Literal["system", "user", "assistant", "tool"]
-FinishReason = Literal["stop", "length", "cancelled"]
+FinishReason = Literal["stop", "length", "loop", "cancelled"]  # loop: see stop_on_loop
 
 
 class ChatMessage(BaseModel):
@@ -34,6 +34,11 @@ class GenerationRequest(BaseModel):
     json_schema: dict[str, Any] | None = None
     grammar: str | None = Field(None, description="GBNF grammar text")
     ignore_eos: bool = False
+    stop_on_loop: bool = Field(
+        False,
+        description="end with finish_reason 'loop' once the output ends in one block of tokens repeated over and "
+        "over (agentrt/engine/loops.py); the in-process engine only, others ignore it",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> GenerationRequest:
@@ -64,6 +69,11 @@ class GenerationResult(BaseModel):
     shared_tokens: int = 0  # of the cached ones, copied from another sequence's KV (a shared system prompt)
     completion_tokens: int
     timings: Timings
+
+    @property
+    def cut_off(self) -> bool:
+        """Whether the output was cut off before the model ended it: at max_tokens, or in a loop."""
+        return self.finish_reason in ("length", "loop")
 
     @property
     def prefilled_tokens(self) -> int:

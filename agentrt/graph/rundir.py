@@ -44,7 +44,7 @@ WORKSPACE = "workspace"
 # comes coalesced instead (`request.text`, a few per second per request), so that `agentrt watch` shows it.
 LOGGED_EVENTS = frozenset(
     {
-        "engine.loading", "engine.memory_plan", "engine.ready", "engine.step", "engine.threads", "engine.closed",
+        "engine.loading", "engine.memory_plan", "engine.ready", "engine.step", "engine.threads", "engine.cache_forgotten", "engine.closed",
         "seq.acquired", "seq.released", "seq.state",
         "request.started", "request.text", "request.finished", "request.failed",
         "run.started", "node.state", "node.output", "map.item", "graph.expanded", "run.finished",

@@ -152,6 +152,9 @@ class RayActorPool:
             self._events.emit("ray.actor_lost", actor=actor.name, in_flight=actor.in_flight,
                               error=str(error).splitlines()[0][:300], alive=len(self.alive))
 
+    async def forget_cache(self) -> None:
+        """Nothing here: each actor's engine keeps its own cache, out of the driver's reach."""
+
     async def close(self) -> None:
         if self._closed:
             return

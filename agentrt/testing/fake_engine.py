@@ -94,12 +94,17 @@ class FakeEngine(LeasingEngine):
         self.leases = 0
         self.requests: list[tuple[str, list[ChatMessage]]] = []  # (owner, messages) of every request, in order
         self.lease_order: list[str] = []  # owners in the order they got a sequence
+        self.cache_forgotten_after: list[int] = []  # len(requests) at each forget_cache()
 
     # --- EngineProtocol (sequence, chat, complete: `LeasingEngine`) ------------------------------------
 
     @property
     def pool_size(self) -> int:
         return self._pool_size
+
+    async def forget_cache(self) -> None:
+        """No cache to forget: records when it was asked (tests check what a caller forgets, and when)."""
+        self.cache_forgotten_after.append(len(self.requests))
 
     async def acquire(
         self, *, owner: str = "", priority: int = 0, timeout: float | None = None, prompt: str | None = None

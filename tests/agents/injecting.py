@@ -55,5 +55,8 @@ class InjectingEngine:
     async def chat(self, messages: Seq[Any], **options: Any) -> GenerationResult:
         return await self._engine.chat(messages, **options)
 
+    async def forget_cache(self) -> None:
+        await self._engine.forget_cache()
+
     async def close(self) -> None:
         return None

@@ -34,6 +34,7 @@ from agents import (
     plan_schema,
     standalone_context,
 )
+from agents.code_actions import CODE_GRAMMAR, parse_code_reply
 from agents.critic import Verdict
 from injecting import InjectingEngine
 
@@ -145,6 +146,17 @@ async def test_every_builtin_tool_action_grammar_compiles(engine: Engine) -> Non
         result = await engine.chat([{"role": "user", "content": "hi"}], max_tokens=2, json_schema=schema)
         assert result.completion_tokens >= 1, name
     await engine.chat([{"role": "user", "content": "hi"}], max_tokens=2, json_schema=action_schema(registry))
+
+
+async def test_a_code_block_closes_only_at_the_start_of_a_line(engine: Engine) -> None:
+    # Examples whose fences sit at the end of the code line: a model that copies them believes the block closed,
+    # and a grammar that allowed backticks in a code line let it write on until max_tokens (a GAIA pass lost
+    # minutes to one such reply). The code grammar makes it put the fence on a line of its own.
+    shot = "Thought: I answer {n}.\n```python\nfinal_answer({n})```\n\n"
+    prompt = "".join(shot.format(n=n) for n in range(1, 7))
+    result = await engine.complete(prompt, grammar=CODE_GRAMMAR, max_tokens=96)
+    assert result.finish_reason == "stop" and result.text.count("```") == 2, result.text
+    assert result.text.endswith("\n```") and parse_code_reply(result.text, where="t").code.startswith("final_answer(")
 
 
 @pytest.mark.parametrize("script", ["two_questions.py", "custom_agent.py", "custom_tool.py", "graph_in_python.py"])

@@ -46,6 +46,15 @@ async def test_code_runs_in_the_workspace_and_final_answer_ends_the_run(tmp_path
     assert [s["action"] for s in steps] == ["python", "final_answer"] and "code" in steps[0]
 
 
+async def test_model_code_can_use_pandas_on_a_table(tmp_path: Path) -> None:
+    # Code models write pandas first for a table; the sandbox's Python has it (a dependency of agentrt).
+    (tmp_path / "pay.csv").write_text("name,amount\nAnn,12.5\nBob,7\nAnn,1\n")
+    code = "import pandas as pd\ndf = pd.read_csv('pay.csv')\nfinal_answer(df[df['name'] == 'Ann']['amount'].sum())"
+    engine = FakeEngine(1, reply=[block(code)])
+    result = await Executor.create(tools=["python"]).run("Ann's total?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.outcome) == ("13.5", AgentOutcome.ANSWERED)
+
+
 async def test_errors_come_back_short_naming_the_models_own_line(tmp_path: Path) -> None:
     script = [block("x = 1\ny = x / 0"), block("final_answer(x + 1)")]
     engine = FakeEngine(1, reply=script)
@@ -87,6 +96,29 @@ async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampl
     assert engine.samplings[2].seed == 3
     # ... from the conversation as it was before the repeat: the repeat is taken back out, not left in view.
     assert [m.content for m in engine.requests[2][1]] == [m.content for m in engine.requests[1][1]]
+
+
+class FirstReplyLoopsEngine(FakeEngine):
+    """The first reply ends in a loop, as the in-process engine reports one (finish_reason 'loop')."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guarded: list[bool] = []
+
+    async def _generate(self, seq: Any, request: GenerationRequest) -> Any:
+        self.guarded.append(request.stop_on_loop)
+        result = await super()._generate(seq, request)
+        return result.model_copy(update={"finish_reason": "loop"}) if len(self.guarded) == 1 else result
+
+
+async def test_a_reply_cut_off_in_a_loop_is_removed_and_the_model_told_why(tmp_path: Path) -> None:
+    looping = "Thought: The code prints 51. The final answer is 51. The code prints 51. The final answer is 51."
+    engine = FirstReplyLoopsEngine(1, reply=[looping, block("final_answer(50 + 1)")])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert result.output == "51" and engine.guarded == [True, True]  # every agent turn asks for the loop guard
+    second_turn = engine.requests[1][1]
+    assert "kept repeating itself and was cut off" in second_turn[-1].content
+    assert "The code prints 51" not in second_turn[-2].content  # the loop is not shown back to the model
 
 
 async def test_common_errors_come_with_a_hint(tmp_path: Path) -> None:

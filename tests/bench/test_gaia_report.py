@@ -38,6 +38,9 @@ async def test_compare_sequential_reports_both_passes_and_the_speedup(tmp_path: 
     config = GaiaBenchConfig(tasks=tmp_path / "set", out=tmp_path / "out", concurrency=3, compare_sequential=True)
     report = await run_gaia_benchmark(config, engine_factory=start, task_runner_factory=EngineTaskRunner)
     assert len(engines) == 1 and engines[0].pool_size == 3  # one engine shared by both passes
+    # ... whose KV cache is emptied between them, once the six tasks of the first pass have run.
+    assert engines[0].cache_forgotten_after == [6]
+    assert "each from an empty KV cache" in (tmp_path / "out" / "report.md").read_text()
     for summary in (report.run, report.sequential):
         assert summary is not None
         assert summary.tasks == 6 and summary.correct == 3 and summary.accuracy == 0.5

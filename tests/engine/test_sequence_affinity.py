@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from agentrt.engine import Engine
 from agentrt.engine.pool import SequencePool
 from agentrt.events import EventBus
@@ -42,3 +44,17 @@ async def test_the_pool_prefers_the_longest_cached_start_above_a_minimum() -> No
     pool.release(0)
     cached.update({0: 15, 3: 15})  # below the minimum on both: the lowest id
     assert await pool.acquire("w", prompt=[1]) == 0
+
+
+async def test_forget_cache_empties_every_sequence_once_all_are_free(engine: Engine) -> None:
+    async with engine.sequence(owner="a") as seq:
+        await seq.complete(HISTORY_A, max_tokens=2)
+    held = await engine.acquire(owner="b")
+    forgetting = asyncio.create_task(engine.forget_cache())
+    await asyncio.sleep(0.2)
+    assert not forgetting.done()  # a leased sequence may be mid-request: it waits for the lease to end
+    held.release()
+    await asyncio.wait_for(forgetting, timeout=30)
+    # Nothing of the earlier prompt is left anywhere: neither its own sequence nor a copy from another one.
+    result = await engine.complete(HISTORY_A, max_tokens=2)
+    assert result.cached_tokens == 0 and result.shared_tokens == 0

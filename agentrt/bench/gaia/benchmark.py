@@ -1,5 +1,6 @@
 """`run_gaia_benchmark`: the whole ``agentrt bench gaia`` — load and select tasks, start the one shared
-engine, run the tasks (and, when asked, the same tasks again one at a time), write the reports.
+engine, run the tasks (and, when asked, the same tasks again one at a time, from an empty KV cache as the first
+pass had), write the reports.
 
 The engine and the per-task runner come from factories so tests can use the scripted fake engine and a
 task runner of their own; the CLI uses the real llama.cpp engine and `GraphTaskRunner`.
@@ -31,7 +32,7 @@ EVENTS_FILE = "events.jsonl"
 BENCH_LOGGED_EVENTS = frozenset(
     {
         "gaia.started", "gaia.task", "gaia.finished",
-        "engine.loading", "engine.ready", "engine.threads", "engine.closed",
+        "engine.loading", "engine.ready", "engine.threads", "engine.cache_forgotten", "engine.closed",
         "seq.acquired", "seq.released", "request.finished", "request.failed",
     }
 )
@@ -97,6 +98,9 @@ async def run_gaia_benchmark(
             )
             sequential: BenchmarkRun | None = None
             if config.compare_sequential:
+                # The sequential pass must not reuse prompts the concurrent pass left in the KV cache (a task's
+                # first turns, often identical): both passes start from an empty cache, as the first one did.
+                await engine.forget_cache()
                 sequential = await run_tasks(
                     tasks,
                     engine=engine,
@@ -117,6 +121,8 @@ async def run_gaia_benchmark(
         "machine": f"{platform.machine()}, {platform.system()} ({_cpu_count()} CPUs)",
         "task timeout s": config.task_timeout_s,
         "start order": config.order,
+        **({"passes": f"concurrency {config.concurrency}, then 1; each from an empty KV cache"}
+           if config.compare_sequential else {}),
         **config.meta,
     }
     report = build_report(main, sequential, meta=meta, speedup_limit=config.speedup_limit,

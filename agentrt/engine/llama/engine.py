@@ -215,6 +215,17 @@ class Engine(LeasingEngine):
         seq_id = await self.pool.acquire(owner, priority, timeout, tokens)
         return Sequence(self, seq_id, owner, priority)
 
+    async def forget_cache(self) -> None:
+        # Lease every sequence (so none is mid-request), forget each one's cache, give them back.
+        leased = [await self.acquire(owner="engine.forget_cache") for _ in range(self.pool_size)]
+        try:
+            for seq in leased:
+                await seq.reset()
+        finally:
+            for seq in leased:
+                seq.release()
+        self._events.emit("engine.cache_forgotten", sequences=len(leased))
+
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
         return self._require_model().tokenize(text, add_special=add_special)
 

@@ -31,6 +31,7 @@ from agentrt.engine.grammar import request_gbnf
 from agentrt.engine.llama.grammar_cache import GrammarCache
 from agentrt.engine.llama.model import LlamaModel
 from agentrt.engine.llama.thread_governor import ThreadGovernor
+from agentrt.engine.loops import WINDOW, loop_period
 from agentrt.engine.request import FinishReason, GenerationRequest, GenerationResult, TokenChunk, Timings
 from agentrt.engine.sampling import Sampling
 from agentrt.engine.text_stream import TextStream
@@ -83,6 +84,8 @@ class Job:
     text: TextStream | None = None
     text_events: TextEvents | None = None  # only while somebody reads `request.text`
     generated: int = 0
+    # The last generated tokens (at least loops.WINDOW of them), kept only for a request with stop_on_loop.
+    recent: list[int] | None = None
     pending_token: int | None = None  # sampled, not yet in the KV cache: decoded in the next step
     # Another job, admitted earlier and still prefilling, whose prompt starts like this one: this job's prefill
     # waits until that one has prefilled the common prefix, then copies it (see `_follow`).
@@ -296,6 +299,8 @@ class StepLoop:
         job.prefill_pos = reuse
         self._find_leader(job, reuse, limit)
         job.text = TextStream(job.request.stop)
+        if job.request.stop_on_loop:
+            job.recent = []
         job.admitted_at = time.perf_counter()
         if self.events.wants(TEXT_EVENT):
             job.text_events = TextEvents(self.events, request=job.id, seq=job.seq, owner=job.owner, now=job.admitted_at)
@@ -585,6 +590,8 @@ class StepLoop:
             self._finish(job, "stop")
         elif job.generated >= job.request.max_tokens:
             self._finish(job, "length")
+        elif job.recent is not None and _loops(job.recent, token):
+            self._finish(job, "loop")
         else:
             job.pending_token = token
 
@@ -725,6 +732,13 @@ def _set_result(future: asyncio.Future[Any], value: Any) -> None:
 def _set_exception(future: asyncio.Future[Any], exc: BaseException) -> None:
     if not future.done():
         future.set_exception(exc)
+
+
+def _loops(recent: list[int], token: int) -> bool:
+    recent.append(token)
+    if len(recent) > 2 * WINDOW:
+        del recent[:-WINDOW]  # trimmed now and then, not at every token
+    return loop_period(recent) is not None
 
 
 def _common_prefix(a: list[int], b: list[int], limit: int) -> int:
