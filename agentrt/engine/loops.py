@@ -14,8 +14,6 @@ shorter than 48 tokens of exact repetition, while a real loop crosses them withi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 MIN_TOKENS = 48  # the shortest loop recognised, in tokens (p = 1: the same token 48 times)
 MAX_PERIOD = 64  # the longest repeated block recognised, in tokens (about a line or two of text)
 MIN_REPEATS = 3  # the block must be there at least this many times in a row
@@ -23,7 +21,7 @@ MIN_REPEATS = 3  # the block must be there at least this many times in a row
 WINDOW = max(MIN_TOKENS, MAX_PERIOD * MIN_REPEATS)
 
 
-def loop_period(tokens: Sequence[int]) -> int | None:
+def loop_period(tokens: list[int]) -> int | None:
     """The period of the loop that ``tokens`` (a generation's output so far) ends in, or None.
 
     Cheap enough to call after every token: a period is compared in full only when the last token equals the
@@ -39,7 +37,7 @@ def loop_period(tokens: Sequence[int]) -> int | None:
             break
         if tokens[-1 - period] != last:
             continue
-        window = list(tokens[-span:])
+        window = tokens[-span:]
         if window[:-period] == window[period:]:
             return period
     return None

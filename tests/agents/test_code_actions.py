@@ -77,12 +77,18 @@ async def test_a_repeated_block_is_not_run_again(tmp_path: Path) -> None:
 
 
 class OptionsRecordingEngine(FakeEngine):
+    """Keeps every request as the engine received it, options included."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.samplings: list[Sampling] = []
+        self.received: list[GenerationRequest] = []
+
+    @property
+    def samplings(self) -> list[Sampling]:
+        return [request.sampling for request in self.received]
 
     async def _generate(self, seq: Any, request: GenerationRequest) -> Any:
-        self.samplings.append(request.sampling)
+        self.received.append(request)
         return await super()._generate(seq, request)
 
 
@@ -98,24 +104,20 @@ async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampl
     assert [m.content for m in engine.requests[2][1]] == [m.content for m in engine.requests[1][1]]
 
 
-class FirstReplyLoopsEngine(FakeEngine):
+class FirstReplyLoopsEngine(OptionsRecordingEngine):
     """The first reply ends in a loop, as the in-process engine reports one (finish_reason 'loop')."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.guarded: list[bool] = []
-
     async def _generate(self, seq: Any, request: GenerationRequest) -> Any:
-        self.guarded.append(request.stop_on_loop)
         result = await super()._generate(seq, request)
-        return result.model_copy(update={"finish_reason": "loop"}) if len(self.guarded) == 1 else result
+        return result.model_copy(update={"finish_reason": "loop"}) if len(self.received) == 1 else result
 
 
 async def test_a_reply_cut_off_in_a_loop_is_removed_and_the_model_told_why(tmp_path: Path) -> None:
     looping = "Thought: The code prints 51. The final answer is 51. The code prints 51. The final answer is 51."
     engine = FirstReplyLoopsEngine(1, reply=[looping, block("final_answer(50 + 1)")])
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
-    assert result.output == "51" and engine.guarded == [True, True]  # every agent turn asks for the loop guard
+    # Every agent turn asks for the loop guard.
+    assert result.output == "51" and [request.stop_on_loop for request in engine.received] == [True, True]
     second_turn = engine.requests[1][1]
     assert "kept repeating itself and was cut off" in second_turn[-1].content
     assert "The code prints 51" not in second_turn[-2].content  # the loop is not shown back to the model
