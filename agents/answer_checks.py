@@ -142,7 +142,7 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
     if workspace is None:
         return []
     lowered = task.lower()
-    found: dict[str, tuple[int, NamedValue]] = {}
+    found: dict[str, tuple[list[tuple[int, int]], NamedValue]] = {}  # value -> (where the task names it, value)
     for path in files_in(workspace):
         if path.suffix.lower() not in (".csv", ".json") or path.stat().st_size > DATA_FILE_MAX_BYTES:
             continue
@@ -150,10 +150,23 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
             text = value.strip()
             if len(text) < 2 or _NUMBER.fullmatch(text.replace(",", "").lstrip("-")) or text in found:
                 continue
-            match = re.search(rf"(?<!\w){re.escape(text.lower())}(?!\w)", lowered)
-            if match is not None:
-                found[text] = (match.start(), NamedValue(text, path.name, field_name, in_list))
-    return [named for _, named in sorted(found.values(), key=lambda item: item[0])]
+            spans = [m.span() for m in re.finditer(rf"(?<!\w){re.escape(text.lower())}(?!\w)", lowered)]
+            if spans:
+                found[text] = (spans, NamedValue(text, path.name, field_name, in_list))
+    # A value named only inside a longer one is not a condition of its own: "Mushroom" in "the Saltmarsh Mushroom
+    # Risotto" names the recipe, not the ingredient "mushroom".
+    longer = [span for spans, _ in found.values() for span in spans]
+    kept = [
+        (own[0][0], named) for own, named in found.values()
+        if any(not _inside(span, longer) for span in own)
+    ]
+    return [named for _, named in sorted(kept, key=lambda item: item[0])]
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` lies within a longer one of ``spans``."""
+    start, end = span
+    return any(s <= start and end <= e and e - s > end - start for s, e in spans)
 
 
 def _data_values(path: Path) -> Iterator[tuple[str, str | None, bool]]:

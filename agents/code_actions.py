@@ -186,7 +186,7 @@ def parse_code_reply(text: str, *, where: str, truncated: bool = False) -> CodeA
     match = _REPLY.search(text)
     # No closing fence is fine when a stop string ended the reply, not when max_tokens cut it off.
     if match is None or not match.group("code").strip() or (truncated and not match.group("end")):
-        cut = " (the reply was cut off at max_tokens)" if truncated else ""
+        cut = " (the reply was cut off before it ended: max_tokens or a repeating loop)" if truncated else ""
         raise OutputParseError(f"{where}: reply has no complete ```python code block{cut}: {text[:200]!r}")
     return CodeAction(thought=(match.group("thought") or "").strip(), code=match.group("code"))
 
@@ -345,8 +345,30 @@ _ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"SyntaxError.*\(line \d+: [!%]|SyntaxError.*\(line \d+: pip "),
      "only Python runs here: shell commands (!pip, %magic) do not, and nothing can be installed."),
     (re.compile(r"IndexError|KeyError"),
-     "print a few of the items (and their keys or length) to see their real shape before indexing them."),
+     "print a few of the items (and their keys or length) to see their real shape before indexing them; "
+     "a file that is not comma-separated needs the reader named under it in the task."),
 ]
+
+
+# Output that runs without an error can still show a file read with the wrong reader: the printed rows of a
+# tab-separated file read as CSV hold one field with tabs in it, those of a markdown table start with a pipe.
+# Keyed by a pattern of the printed text (the repr of a row, a dict or a list); general, no task in mind.
+_OUTPUT_HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"'[^'\n]*\\t[^'\n]*'\s*[:,\]}]"),
+     "the printed values hold tab characters (\\t): the file is tab-separated; read it with "
+     "csv.DictReader(f, delimiter='\\t')."),
+    (re.compile(r"'\s*\|[^'\n]*\|\s*'"),
+     "the printed values are lines of a markdown table ('| a | b |'), not CSV: split each line on '|', strip the "
+     "cells and skip the |---| line."),
+]
+
+
+def output_hint(output: str) -> str | None:
+    """A one-line hint when a block's printed output shows a file read with the wrong reader, or None."""
+    for pattern, hint in _OUTPUT_HINTS:
+        if pattern.search(output):
+            return hint
+    return None
 
 
 def error_hint(error_text: str, workspace: Path | None = None) -> str | None:

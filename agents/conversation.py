@@ -111,7 +111,7 @@ class Conversation:
             # and brackets, so a rambling last field does not cost the whole answer. Validation still applies.
             closed = close_truncated_json(text)
             if closed is not None:
-                self.repairs.append(f"closed a reply cut off at max_tokens ({len(text)} characters)")
+                self.repairs.append(f"closed a reply cut off before it ended ({len(text)} characters)")
                 text = closed
         return parse_reply(text, model, where=where, truncated=truncated)
 
@@ -162,7 +162,7 @@ def parse_reply(text: str, model: type[ModelT], *, where: str, truncated: bool =
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = " (the reply was cut off at max_tokens)" if truncated else ""
+        cut = " (the reply was cut off before it ended: max_tokens or a repeating loop)" if truncated else ""
         raise OutputParseError(f"{place}: reply is not valid JSON{cut}: {exc.msg} at char {exc.pos}: {text[:200]!r}") from exc
     try:
         return model.model_validate(data)

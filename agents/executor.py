@@ -42,6 +42,7 @@ from agents.code_actions import (
     code_observation,
     code_prompt,
     error_hint,
+    output_hint,
     parse_code_reply,
     parse_final_literal,
 )
@@ -151,7 +152,7 @@ class Executor(Agent):
         seen: dict[str, tuple[int, str, bool]] = {}  # action key -> (step, observation, ok)
         last_result = ""
         message = f"Task: {task}"
-        preview = workspace_preview(ctx.workspace, files=self.options.preview_files)
+        preview = await asyncio.to_thread(workspace_preview, ctx.workspace, files=self.options.preview_files)
         if preview:
             # The model sees what it works on (column names, a JSON file's shape) before it writes a line.
             message += f"\n\n{preview}"
@@ -309,6 +310,8 @@ class Executor(Agent):
                 f"{result}\n(A tool call ends the code block: the lines after it did not run.)"
             )
             fields.update(called_tool=run.tool, arguments=called.arguments)
+        elif (hint := output_hint(run.output)) is not None:
+            observation += f"\nHint: {hint}"
         seen[key] = (step, observation, ok)
         return _Turn(ok, observation, fields=fields)
 

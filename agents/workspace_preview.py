@@ -2,7 +2,8 @@
 
 A small model that has to find out what a file holds first guesses instead (a column named "rain" that is
 "rain_mm", the length of a JSON object taken for the number of its records). Showing the first lines of each
-file with the task gives it the names and the shape before it writes any code. Only the workspace is read, and
+file with the task gives it the names and the shape before it writes any code; a line after them names the
+file's format and the reader that fits it (`agents.file_shapes`). Only the workspace is read, and
 links that lead out of it are skipped, as the file tools do.
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agents.file_shapes import file_shape
 from agents.tools.workspace import files_in
 
 PREVIEW_LINES = 6
 PREVIEW_CHARS = 500  # per file
-COUNT_LINES_UP_TO_BYTES = 1_000_000
+READ_WHOLE_UP_TO_BYTES = 1_000_000
 
 
 def workspace_preview(workspace: Path, *, files: int) -> str:
@@ -34,17 +36,16 @@ def workspace_preview(workspace: Path, *, files: int) -> str:
 
 def _describe(path: Path) -> str:
     size = path.stat().st_size
+    whole = size <= READ_WHOLE_UP_TO_BYTES  # small files are read whole: their lines counted, their format named
     with path.open("rb") as f:
-        head = f.read(PREVIEW_CHARS * 4)
-    if b"\0" in head[:1024]:
+        data = f.read(READ_WHOLE_UP_TO_BYTES if whole else PREVIEW_CHARS * 4)
+    if b"\0" in data[:1024]:
         return f"--- {path.name} ({size} bytes, binary)"
-    lines = head.decode("utf-8", errors="replace").splitlines()
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
     shown = "\n".join(lines[:PREVIEW_LINES])
-    cut = len(shown) > PREVIEW_CHARS or len(lines) > PREVIEW_LINES or size > len(head)
+    cut = len(shown) > PREVIEW_CHARS or len(lines) > PREVIEW_LINES or size > len(data)
     shown = shown[:PREVIEW_CHARS]
-    if size <= COUNT_LINES_UP_TO_BYTES:
-        with path.open("rb") as f:
-            extent = f"{sum(1 for _ in f)} lines"
-    else:
-        extent = f"{size} bytes"
-    return f"--- {path.name} ({extent})\n{shown}" + ("\n..." if cut else "")
+    header = f"--- {path.name} ({len(lines)} lines)" if whole else f"--- {path.name} ({size} bytes)"
+    shape = file_shape(path, text) if whole else None
+    return f"{header}\n{shown}" + ("\n..." if cut else "") + (f"\n({shape})" if shape else "")

@@ -7,6 +7,7 @@ flow. Whether a real model writes good code is tested in test_agents_qwen.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ def test_the_action_format_follows_the_tools() -> None:
 def test_replies_and_last_turn_literals_parse() -> None:
     action = parse_code_reply("Thought: add\n```python\nprint(1 + 1)\n```", where="w")
     assert (action.thought, action.code) == ("add", "print(1 + 1)\n")
-    with pytest.raises(OutputParseError, match="cut off at max_tokens"):
+    with pytest.raises(OutputParseError, match="cut off before it ended"):
         parse_code_reply("Thought: add\n```python\nprint(1 +", where="w", truncated=True)
     assert parse_code_reply("Thought: a\n```python\nx = 1\n", where="w").code == "x = 1\n"  # ended by a stop string
     assert parse_final_literal('Thought: t\n```python\nfinal_answer("Tom, Ann")\n```') == "Tom, Ann"
@@ -346,3 +347,37 @@ async def test_an_answer_whose_code_leaves_out_a_value_the_task_names_comes_back
 
     assert [v.value for v in named_values("Pages of Dune, of the Hobbits and of fantasies, over 412?", tmp_path)] == ["Dune"]
     assert named_values("Fantasy", tmp_path / "missing") == []
+
+
+def test_a_value_named_only_inside_a_longer_one_is_no_condition(tmp_path: Path) -> None:
+    from agents.answer_checks import named_values
+
+    recipes = [
+        {"name": "Saltmarsh Mushroom Risotto", "ingredients": [{"item": "mushroom"}, {"item": "rice"}]},
+        {"name": "Plain Rice", "ingredients": [{"item": "rice"}]},
+    ]
+    (tmp_path / "recipes.json").write_text(json.dumps(recipes))
+    named = named_values("How many servings does the Saltmarsh Mushroom Risotto make?", tmp_path)
+    assert [v.value for v in named] == ["Saltmarsh Mushroom Risotto"]
+    # Named on its own as well, it stays a condition.
+    named = named_values("Which recipes with mushroom, apart from the Saltmarsh Mushroom Risotto, use rice?", tmp_path)
+    assert [v.value for v in named] == ["mushroom", "Saltmarsh Mushroom Risotto", "rice"]
+
+
+async def test_rows_read_with_the_wrong_reader_get_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "loans.tsv").write_text("id\tdays\nL1\t3\nL2\t5\n")
+    script = [
+        block("import csv\nrows = list(csv.DictReader(open('loans.tsv')))\nprint(rows[:1])"),
+        block("import csv\nrows = list(csv.DictReader(open('loans.tsv'), delimiter='\\t'))\nprint(rows[:1])"),
+        block("final_answer(sum(int(r['days']) for r in rows))"),
+    ]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("Total days?", standalone_context(engine, workspace=tmp_path))
+    assert result.output == "8"
+    wrong, right = result.trace[0]["observation"], result.trace[1]["observation"]
+    assert wrong.startswith("[{'id\\tdays': 'L1\\t3'}]\nHint: the printed values hold tab characters")
+    assert right == "[{'id': 'L1', 'days': '3'}]"  # read right: no hint
+    from agents.code_actions import output_hint
+
+    assert output_hint(str([{"# Huts": "| Hut | Beds |"}])).startswith("the printed values are lines of a markdown")
+    assert output_hint(str([["Alba", "28"], "a | b"])) is None and output_hint("12\nx | y |") is None

@@ -17,7 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentrt.bench.gaia.report import Report, build_report, write_report
-from agentrt.bench.gaia.runner import BenchmarkRun, BenchmarkSettings, TaskRunner, check_out_dir, run_tasks
+from agentrt.bench.gaia.runner import (
+    DEFAULT_TASK_TIMEOUT_S,
+    BenchmarkRun,
+    BenchmarkSettings,
+    TaskRunner,
+    check_out_dir,
+    run_tasks,
+)
 from agentrt.bench.gaia.tasks import GaiaTask, load_tasks, select_tasks
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import ConfigError
@@ -54,7 +61,7 @@ class GaiaBenchConfig(BaseModel):
     resume: bool = False
     order: Literal["hardest-first", "file"] = "hardest-first"  # the order tasks start in (see `start_order`)
     compare_sequential: bool = False
-    task_timeout_s: float = Field(300.0, gt=0)
+    task_timeout_s: float = Field(DEFAULT_TASK_TIMEOUT_S, gt=0)
     meta: dict[str, Any] = Field(default_factory=dict)  # model, graph, ...: copied into the report
     # What llama.cpp's own batching gains at this concurrency (the limit --compare-sequential is judged by).
     speedup_limit: float | None = Field(None, gt=0)

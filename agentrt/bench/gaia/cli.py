@@ -15,6 +15,7 @@ from agentrt.bench.gaia.progress import ProgressDisplay
 from agentrt.bench.gaia.profile import describe
 from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.bench.gaia.report import REPORT_MD, Report, speedup_verdict
+from agentrt.bench.gaia.runner import DEFAULT_TASK_TIMEOUT_S
 from agentrt.engine.config import make_config
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.protocol import EngineProtocol
@@ -79,7 +80,10 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray-actors", type=_positive_int, default=None,
                         help="Ray actors to start (default: one per GPU, else 2)")
     parser.add_argument(
-        "--task-timeout", type=float, default=300.0, help="seconds before a task is cancelled as 'timeout' (default 300)"
+        "--task-timeout",
+        type=float,
+        default=DEFAULT_TASK_TIMEOUT_S,
+        help=f"seconds before a task is cancelled as 'timeout' (default {DEFAULT_TASK_TIMEOUT_S:.0f})",
     )
     parser.set_defaults(func=run_command)
 

@@ -44,11 +44,19 @@ class TaskRunner(Protocol):
     async def __call__(self, task: GaiaTask, run_dir: Path, engine: EngineProtocol) -> TaskOutcome: ...
 
 
+# A guard against a stuck task, not a bound on its work (the agent's step limit and max_tokens bound that): a
+# Level 3 task at four tasks at once takes over 300 s of honest work on a slow 2-core CPU, and a tighter default
+# scored it as a timeout.
+DEFAULT_TASK_TIMEOUT_S = 900.0
+
+
 class BenchmarkSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     concurrency: int = Field(4, ge=1, description="tasks in flight at once")
-    task_timeout_s: float = Field(300.0, gt=0, description="a task still running after this is cancelled")
+    task_timeout_s: float = Field(
+        DEFAULT_TASK_TIMEOUT_S, gt=0, description="a task still running after this is cancelled"
+    )
     resume: bool = False
     order: Literal["hardest-first", "file"] = Field(
         "hardest-first", description="the order tasks start in: higher GAIA Level first, or as in the task file"

@@ -1,0 +1,95 @@
+"""The format line of the workspace preview: each format named with its records and reader; prose never a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.file_shapes import file_shape
+from agents.workspace_preview import workspace_preview
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def shape(name: str, text: str) -> str | None:
+    return file_shape(Path(name), text)
+
+
+def test_delimited_files_name_their_delimiter_and_rows() -> None:
+    assert shape("a.csv", "x,y\n1,2\n3,4\n") == (
+        "CSV: 2 rows after the header; read it with csv.DictReader(open(path)) or pandas.read_csv(path)"
+    )
+    tsv = shape("loans.tsv", "id\tmember\tdate\nL1\tAnn Lee\t2024-01-02\nL2\tBo, Jr\t2024-01-03\n")
+    assert tsv is not None and tsv.startswith("tab-separated: 2 rows after the header (columns: id, member, date)")
+    assert "delimiter='\\t'" in tsv and "sep='\\t'" in tsv
+    # A tab-separated file named .csv is still tab-separated: the commas inside its values do not decide.
+    assert shape("x.csv", "a\tb\n1,5\t2\n3\t4\n").startswith("tab-separated")  # type: ignore[union-attr]
+    assert shape("p.csv", "a;b;c\n1;2;3\n").startswith("semicolon-separated")  # type: ignore[union-attr]
+
+
+def test_a_markdown_table_further_down_is_found_and_called_not_csv() -> None:
+    text = "# Huts\n\nSome words, with commas, here.\n\n| Hut | Beds |\n|---|---:|\n| Alba | 28 |\n| Ferrel | 42 |\n\nEnd.\n"
+    found = shape("huts.md", text)
+    assert found == (
+        "a markdown table from line 5 (2 rows; columns: Hut, Beds). "
+        "Not CSV: split each row on '|' and strip the cells; skip the header's |---| line"
+    )
+    two = shape("t.md", text + "\n| a | b |\n| --- | --- |\n| 1 | 2 |\n")
+    assert two is not None and two.startswith("2 markdown tables from line 5 (2 rows")
+
+
+def test_structured_files_show_their_nesting() -> None:
+    orders = '{"store": "N", "orders": [{"id": 1, "items": []}, {"id": 2, "note": "x"}]}'
+    assert shape("o.json", orders) == (
+        "JSON: an object with keys store, orders (a list of 2 objects with keys id, items, note); "
+        "read it with json.load(open(path))"
+    )
+    assert shape("r.jsonl", '{"a": 1}\n{"a": 2}\n') == (
+        "JSON Lines: 2 objects with keys a, one per line; read each line with json.loads"
+    )
+    assert shape("c.yaml", "team: x\nmembers:\n  - name: a\n  - name: b\n") == (
+        "YAML: an object with keys team, members (a list of 2 objects with keys name); "
+        "read it with yaml.safe_load(open(path))"
+    )
+    xml = shape("b.xml", "<?xml version='1.0'?><shelf><book/><book/><note/></shelf>")
+    assert xml == "XML: root <shelf> holding 2 <book>, 1 <note>; read it with xml.etree.ElementTree.parse(path)"
+    ini = shape("s.ini", "; comment\n[web]\nport = 80\n\n[db]\nhost = h\n")
+    assert ini is not None and ini.startswith("INI: 2 sections (web, db); read every section")
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("poem.txt", "Roses are red, violets blue,\nsugar is sweet, and so are you.\nOne line, two.\n"),
+        ("meeting.txt", "[18:02] Ann: Welcome.\n[18:03] Bo: Thanks, all.\n"),
+        ("broken.json", '{"a": '),
+        ("notes.md", "# Title\n\n| not a table\n"),
+        ("one.csv", "just one line\n"),
+        ("deep.json", "[" * 100_000),
+        ("deep.yaml", "[" * 100_000),
+        ("laughs.yaml", "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b, *b, *b\n"),
+        ("entity.xml", '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><r>&b;'),
+        ("bad.ini", "[a]\nx = 1\n[a]\nx = 2\n"),
+    ],
+    ids=lambda value: value if value.count(".") == 1 and len(value) < 20 else "",
+)
+def test_prose_and_broken_files_get_no_format_line(name: str, text: str) -> None:
+    assert shape(name, text) is None
+
+
+def test_no_text_file_of_this_repo_is_called_a_table_it_is_not() -> None:
+    """Prose and code with commas and pipes (this repo's own files) are not mistaken for delimited tables."""
+    for path in [*REPO.glob("*.md"), *REPO.glob("docs/*.md"), *REPO.glob("benchmarks/*/*.txt")]:
+        found = file_shape(path.with_suffix(".txt"), path.read_text(encoding="utf-8"))
+        assert found is None or found.startswith("a markdown table") or "markdown tables" in found, (path, found)
+
+
+def test_the_preview_puts_the_format_line_after_the_first_lines(tmp_path: Path) -> None:
+    (tmp_path / "loans.tsv").write_text("id\tdays\n" + "".join(f"L{i}\t{i}\n" for i in range(9)))
+    preview = workspace_preview(tmp_path, files=5)
+    assert preview.splitlines()[-1] == (
+        "(tab-separated: 9 rows after the header (columns: id, days); "
+        "read it with csv.DictReader(open(path), delimiter='\\t') or pandas.read_csv(path, sep='\\t'))"
+    )
+    assert "--- loans.tsv (10 lines)\nid\tdays\nL0\t0\n" in preview and "L5\t5" not in preview

@@ -1,0 +1,212 @@
+"""The checks every shipped GAIA-shaped set must pass (gaia-mini, gaia-dev, gaia-holdout, gaia-holdout-2).
+
+Each set's answers are recomputed from its attachments by its own module (`EXPECTED` in test_gaia_data.py,
+test_gaia_dev_data.py, test_gaia_holdout_data.py, test_gaia_holdout2_data.py), independently of metadata.jsonl;
+here they are compared with metadata.jsonl, and each set's shape is checked: GAIA's fields, unique task ids
+that name their level, how many tasks of each level, levels interleaved, attachments present, read in one
+`read_file` call, and nothing shared between sets.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agentrt.bench.gaia.scorer import question_scorer
+from agentrt.bench.gaia.tasks import GaiaTask, load_tasks
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+GAIA_FIELDS = {"task_id", "Question", "Level", "Final answer", "file_name"}
+NOT_ATTACHMENTS = {"metadata.jsonl", "README.md"}
+READ_FILE_LIMIT = 4000  # characters the read_file tool returns; an answer must not hide past the cut
+
+
+@dataclass(frozen=True)
+class GaiaSet:
+    folder: str
+    id_prefix: str  # task ids are f"{id_prefix}-l{level}-NN"
+    checks: str  # the module under tests/bench whose EXPECTED recomputes every answer
+    min_tasks: int
+    max_tasks: int | None
+    min_per_level: dict[int, int]
+    exact_levels: bool = False  # min_per_level is the exact count of each level
+    suffixes: frozenset[str] = frozenset()  # attachment kinds the set must include
+    attachments: frozenset[str] | None = None  # the exact attachment names, where the set pins them
+
+    @property
+    def path(self) -> Path:
+        return BENCHMARKS / self.folder
+
+
+SETS = [
+    GaiaSet(
+        folder="gaia-mini",
+        id_prefix="mini",
+        checks="test_gaia_data",
+        min_tasks=30,
+        max_tasks=None,
+        min_per_level={1: 10, 2: 10, 3: 5},
+        suffixes=frozenset({".csv", ".json", ".txt"}),
+    ),
+    GaiaSet(
+        folder="gaia-dev",
+        id_prefix="dev",
+        checks="test_gaia_dev_data",
+        min_tasks=20,
+        max_tasks=30,
+        min_per_level={1: 6, 2: 6, 3: 5},
+        suffixes=frozenset({".csv", ".json", ".txt", ".log"}),
+    ),
+    GaiaSet(
+        folder="gaia-holdout",
+        id_prefix="hold",
+        checks="test_gaia_holdout_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        attachments=frozenset(
+            {"bike_trips.csv", "recipes.json", "orders.json", "loans.tsv", "weather.csv", "meeting.txt", "huts.md",
+             "settings.ini"}
+        ),
+    ),
+    GaiaSet(
+        folder="gaia-holdout-2",
+        id_prefix="hold2",
+        checks="test_gaia_holdout2_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset({".csv", ".json", ".txt", ".xml", ".yaml", ".log"}),
+        attachments=frozenset(
+            {"matches.csv", "podcast.json", "timetable.xml", "pharmacy.yaml", "chess.txt", "pool_report.txt",
+             "greenhouse.log", "bird_count.csv"}
+        ),
+    ),
+]
+
+
+def _rows(gaia_set: GaiaSet) -> list[dict]:
+    text = (gaia_set.path / "metadata.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _files(gaia_set: GaiaSet) -> set[str]:
+    return {p.name for p in gaia_set.path.iterdir()} - NOT_ATTACHMENTS
+
+
+def _expected(gaia_set: GaiaSet) -> dict[str, Callable[[], str]]:
+    return importlib.import_module(f"tests.bench.{gaia_set.checks}").EXPECTED
+
+
+def _all_tasks() -> list[tuple[GaiaSet, GaiaTask]]:
+    return [(s, task) for s in SETS for task in load_tasks(s.path)]
+
+
+by_set = pytest.mark.parametrize("gaia_set", SETS, ids=lambda s: s.folder)
+
+
+# --- shape ----------------------------------------------------------------------------------------------------
+
+
+@by_set
+def test_rows_have_exactly_gaias_fields_and_an_answer(gaia_set: GaiaSet) -> None:
+    rows = _rows(gaia_set)
+    assert rows
+    for row in rows:
+        assert set(row) == GAIA_FIELDS, row.get("task_id")
+        assert isinstance(row["task_id"], str) and row["task_id"].strip()
+        assert isinstance(row["Question"], str) and row["Question"].strip()
+        assert isinstance(row["Level"], int) and row["Level"] in (1, 2, 3)
+        assert isinstance(row["Final answer"], str) and row["Final answer"].strip(), row["task_id"]
+        assert row["Final answer"] == row["Final answer"].strip(), row["task_id"]
+        assert isinstance(row["file_name"], str)
+    assert len(load_tasks(gaia_set.path)) == len(rows)
+
+
+@by_set
+def test_task_ids_are_unique_and_name_their_level(gaia_set: GaiaSet) -> None:
+    rows = _rows(gaia_set)
+    assert len({row["task_id"] for row in rows}) == len(rows)
+    for row in rows:
+        assert re.fullmatch(rf"{re.escape(gaia_set.id_prefix)}-l{row['Level']}-\d\d", row["task_id"]), row["task_id"]
+
+
+@by_set
+def test_size_and_levels(gaia_set: GaiaSet) -> None:
+    tasks = load_tasks(gaia_set.path)
+    levels = Counter(t.level for t in tasks)
+    assert len(tasks) >= gaia_set.min_tasks
+    assert gaia_set.max_tasks is None or len(tasks) <= gaia_set.max_tasks
+    if gaia_set.exact_levels:
+        assert levels == gaia_set.min_per_level
+    else:
+        assert all(levels[level] >= least for level, least in gaia_set.min_per_level.items()), levels
+
+
+@by_set
+def test_levels_are_interleaved(gaia_set: GaiaSet) -> None:
+    # So that --limit K takes a mix of levels.
+    assert {t.level for t in load_tasks(gaia_set.path)[:3]} == {1, 2, 3}
+
+
+@by_set
+def test_attachments_are_there_and_of_the_kinds_the_set_needs(gaia_set: GaiaSet) -> None:
+    tasks = load_tasks(gaia_set.path)
+    attached = {t.attachment.name for t in tasks if t.attachment is not None}
+    assert all(t.attachment.is_file() for t in tasks if t.attachment is not None)
+    assert gaia_set.suffixes <= {Path(name).suffix for name in attached}
+    if gaia_set.attachments is not None:
+        assert attached == gaia_set.attachments
+    # Every file next to metadata.jsonl (other than the README) is some task's attachment.
+    assert _files(gaia_set) == attached
+    # Some tasks need no file at all.
+    assert any(t.attachment is None for t in tasks)
+
+
+@by_set
+def test_attachments_fit_in_one_read_file_call(gaia_set: GaiaSet) -> None:
+    for name in _files(gaia_set):
+        assert len((gaia_set.path / name).read_text(encoding="utf-8")) < READ_FILE_LIMIT, name
+
+
+@by_set
+def test_readme_names_the_module_that_recomputes_the_answers(gaia_set: GaiaSet) -> None:
+    assert f"tests/bench/{gaia_set.checks}.py" in (gaia_set.path / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("pair", list(itertools.combinations(SETS, 2)), ids=lambda p: f"{p[0].folder}-{p[1].folder}")
+def test_sets_share_no_files_questions_or_task_ids(pair: tuple[GaiaSet, GaiaSet]) -> None:
+    one, other = pair
+    assert not _files(one) & _files(other)
+    assert not {t.question for t in load_tasks(one.path)} & {t.question for t in load_tasks(other.path)}
+    assert not {t.task_id for t in load_tasks(one.path)} & {t.task_id for t in load_tasks(other.path)}
+
+
+# --- answers --------------------------------------------------------------------------------------------------
+
+
+@by_set
+def test_every_task_has_an_independent_check(gaia_set: GaiaSet) -> None:
+    expected = _expected(gaia_set)
+    tasks = load_tasks(gaia_set.path)
+    assert len(expected) == len(tasks)
+    assert {t.task_id for t in tasks} == set(expected)
+
+
+@pytest.mark.parametrize(
+    ("gaia_set", "task"), _all_tasks(), ids=lambda x: x.folder if isinstance(x, GaiaSet) else x.task_id
+)
+def test_expected_answer_matches_its_attachment(gaia_set: GaiaSet, task: GaiaTask) -> None:
+    computed = _expected(gaia_set)[task.task_id]()
+    assert computed == task.final_answer
+    assert question_scorer(computed, task.final_answer)
