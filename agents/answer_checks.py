@@ -9,7 +9,17 @@ go wrong (a sum of the two rows it printed, a total it never computed): it comes
 to compute it.
 
 Only numbers are checked: a name or a word cannot be told apart from one the model read. A number counts as
-seen when some number in the texts rounds to it at the answer's own precision (32.4 from 32.394366).
+seen when some number in the texts rounds to it at the answer's own precision (32.4 from 32.394366). Before any
+block of the run has worked (every one so far failed), a typed number comes back even when it is seen: it was
+copied from the task or the file's first lines, most often a ``final_answer(0)`` that gives up.
+
+A zero. A count or a total of 0 is what a filter that matches nothing gives ("2025-03-01" looked for where the
+task asks for March; a name looked for on the wrong line), and a task rarely asks for one: a computed 0 comes back
+once, asking for the compared values to be printed; the same 0 given again is taken.
+
+An answer that says there is none. "No answer provided", "unknown", "not found": a code agent whose reading of
+the file failed gives up in words. A task of this kind always has an answer, so it comes back once, asking for
+the file to be read as it really is; the same words given again are taken.
 
 A number not rounded as asked. ``final_answer(total / n)`` hands over 2.4658436214 when the task said "rounded to
 two decimal places"; small models forget the rounding more often than anything else, and an exact-match scorer
@@ -61,6 +71,14 @@ _ASKS_NAME = re.compile(r"\b(?:answer with|give|list|return)\b(?:(?!\b(?:number|
 _ASKS_NUMBER = re.compile(r"\b(?:just|only) the number\b|\bhow (?:many|much)\b", re.IGNORECASE)
 _WORD_DIGITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _UNIT_DECIMALS = {"tenth": 1, "hundredth": 2, "thousandth": 3, "cent": 2}  # every other unit named: a whole one
+# Answers that say no answer was found ("No answer provided", "N/A", "cannot be determined"), as a whole answer.
+_NO_ANSWER = re.compile(
+    r"(?:no\s+(?:answer|data|result|results|information|match|matches|value)\b.*|n/?a|unknown|none\s+found|"
+    r"no\b.{0,40}?\b(?:found|available|provided|matched|recorded)\b.*|"
+    r"not\s+(?:found|available|provided|applicable|enough|determined|possible)\b.*|"
+    r"(?:it\s+)?(?:cannot|can't|could\s+not|couldn't|unable\s+to)\b.*|i\s+(?:do\s+not|don't)\s+know\b.*)[.!]?",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 1,234,567 as one number
 
@@ -221,7 +239,10 @@ class AnswerChecks:
     named: list[NamedValue] = field(default_factory=list)  # values of the attached data the task names ([]: no check)
     texts: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
+    computed: bool = False  # some block (or tool call) of this run has worked
     refused_typed: bool = False
+    refused_no_answer: bool = False
+    refused_zero: bool = False
     refused_rounding: bool = False
     refused_kind: bool = False
     refused_condition: bool = False
@@ -235,7 +256,8 @@ class AnswerChecks:
     def refusal(self, answer: str, *, typed: bool) -> str | None:
         """The observation that sends ``answer`` back, or None to accept it. ``typed``: the model wrote it out as
         a literal (``final_answer(1200)``), so its code did not compute it."""
-        checks = [self.typed_refusal] if typed else []
+        checks = [self.no_answer_refusal]
+        checks += [self.typed_refusal] if typed else [self.zero_refusal]
         checks += [self.kind_refusal, self.rounding_refusal, self.condition_refusal]
         for check in checks:  # in turn: a check that refuses spends its one refusal, the later ones keep theirs
             refusal = check(answer)
@@ -298,9 +320,40 @@ class AnswerChecks:
             "task really wants all these decimals, give the same value again."
         )
 
+    def no_answer_refusal(self, answer: str) -> str | None:
+        """The observation that sends back an answer saying there is none ("No answer provided"), or None."""
+        if self.refused_no_answer or not _NO_ANSWER.fullmatch(answer.strip()):
+            return None
+        self.refused_no_answer = True
+        return (
+            f"Error: {answer!r} says you found no answer, but the task has one. Your code has not read the data "
+            "right yet: print the file's first lines as text (print(open(path).read()[:800])), read it with the "
+            "reader its format needs, then compute the answer."
+        )
+
+    def zero_refusal(self, answer: str) -> str | None:
+        """The observation that sends back a computed 0 (most often a filter that matched nothing), or None."""
+        if self.refused_zero or not re.fullmatch(r"[-+]?0+(?:\.0+)?", answer.strip()):
+            return None
+        self.refused_zero = True
+        return (
+            f"Error: your code's answer is {answer}, which is what a filter or a search that matches nothing gives. "
+            "Print a few of the values your code compares or looks for (the first rows of that column, the lines it "
+            "searches) and check they match what the task asks; if the answer really is 0, give it again."
+        )
+
     def typed_refusal(self, answer: str) -> str | None:
         """The observation that refuses ``answer`` (typed as a literal by the model), or None to accept it."""
-        if not self.typed_numbers or self.refused_typed or is_seen(answer, self.texts):
+        if not self.typed_numbers or self.refused_typed:
+            return None
+        if not self.computed and _NUMBER.fullmatch(answer.strip().lstrip("+-").replace(",", "")):
+            self.refused_typed = True
+            return (
+                f"Error: none of your code has worked yet, so {answer} was not computed: you typed it. Read the "
+                "data as it really is (print the file's first lines as text; the line under its start in the task "
+                "names its format and reader), compute the answer in code, then give it."
+            )
+        if is_seen(answer, self.texts):
             return None
         self.refused_typed = True
         return (

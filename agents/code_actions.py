@@ -344,6 +344,9 @@ _ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
      "library instead (csv, json, statistics, collections, re, datetime), or pandas and numpy, which are there."),
     (re.compile(r"SyntaxError.*\(line \d+: [!%]|SyntaxError.*\(line \d+: pip "),
      "only Python runs here: shell commands (!pip, %magic) do not, and nothing can be installed."),
+    (re.compile(r"arg is an empty sequence|mean requires at least one data point"),
+     "the data your code collected is empty: its filter, search or regex matched nothing. Print a few of the lines or "
+     "values it looks at to see their real format, then fix the match."),
     (re.compile(r"IndexError|KeyError"),
      "print a few of the items (and their keys or length) to see their real shape before indexing them; "
      "a file that is not comma-separated needs the reader named under it in the task."),

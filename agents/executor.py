@@ -209,6 +209,7 @@ class Executor(Agent):
                 return self._result(turn.answer, trace, AgentOutcome.ANSWERED, step, conv)
             if turn.ok:
                 last_result = turn.observation
+                checks.computed = True
             if turn.repeat_of_failure:
                 # The model sent a block that failed before. A small model copies its own turns, so with the
                 # repeat in view it repeats again (greedy or not): take this exchange back out and ask the same

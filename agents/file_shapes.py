@@ -2,9 +2,11 @@
 
 A code model reads every attachment as comma-separated or as one flat JSON list, whatever it holds: on held-out
 tasks a markdown table went through ``csv.DictReader``, a tab-separated file was split on commas, and one
-section of an INI file was read where the task asked about all of them. The first lines of a file do not show
-its format when the table starts further down or the sections follow each other. This line is computed from the
-file alone (never from the task): its format, its records and the standard reader that fits it.
+section of an INI file was read where the task asked about all of them, and a text report or log went through
+``csv.DictReader`` too (every row one field holding a whole line). The first lines of a file do not show its
+format when the table starts further down or the sections follow each other. This line is computed from the
+file alone (never from the task): its format, its records and the standard reader that fits it. Prose gets no
+line: a line that said "read it as lines" had words counted as lines.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ _DELIMITED_SUFFIXES = {".csv", ".tsv", ".tab", ".psv", ".txt", ".dat"}
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$")
+_KEY_VALUE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=")
+_COLUMN_GAP = re.compile(r"\S+(?: \S+)*")  # a cell of a space-aligned table: words with single spaces inside
+_TEXT_SUFFIXES = {".txt", ".log", ".dat", ".text", ".out", ".rpt", ""}
 
 
 def file_shape(path: Path, text: str) -> str | None:
     """The file's format line ("tab-separated: 40 rows ..."), or None for prose and formats it cannot tell."""
     suffix = path.suffix.lower()
     lines = text.splitlines()
-    for describe in (_json, _jsonl, _yaml, _xml, _markdown_tables, _ini, _delimited):
+    for describe in (_json, _jsonl, _yaml, _xml, _markdown_tables, _ini, _delimited, _key_values, _aligned_table):
         shape = describe(suffix, text, lines)
         if shape:
             return shape
@@ -168,3 +173,45 @@ def _delimited(suffix: str, text: str, lines: list[str]) -> str | None:
             f"read it with {reader}"
         )
     return None
+
+
+def _key_values(suffix: str, text: str, lines: list[str]) -> str | None:
+    """Lines of ``key=value`` pairs (a sensor or application log)."""
+    if suffix not in _TEXT_SUFFIXES:
+        return None
+    rows = [line for line in lines if line.strip()]
+    paired = [line for line in rows if len(_KEY_VALUE.findall(line)) >= 2]
+    if len(paired) < 2 or len(paired) < 0.6 * len(rows):
+        return None
+    keys = list(dict.fromkeys(key for line in paired for key in _KEY_VALUE.findall(line)))
+    return (
+        f"key=value lines: {len(paired)} of {len(rows)} lines hold pairs (keys: {_names(keys)}). Not CSV: parse "
+        "each line with dict(re.findall(r'(\\w+)=(\\S+)', line)) and check for missing keys"
+    )
+
+
+def _aligned_table(suffix: str, text: str, lines: list[str]) -> str | None:
+    """A report whose table is aligned with spaces (fixed-width columns), found by its header line: three or more
+    cells two spaces apart, with at least two lines below it that split into as many cells."""
+    if suffix not in _TEXT_SUFFIXES:
+        return None
+    for index, line in enumerate(lines[:60]):
+        header = [cell for cell in re.split(r"\s{2,}", line.strip()) if cell]
+        if len(header) < 3 or not all(_COLUMN_GAP.fullmatch(cell) for cell in header):
+            continue
+        if any(re.fullmatch(r"[-\d.,:/]+", cell) for cell in header):
+            continue  # a row of values, not a header
+        below = 0
+        for row in lines[index + 1:]:
+            if not row.strip() or set(row.strip()) <= set("-=_ "):
+                continue
+            if len(re.split(r"\s{2,}", row.strip())) >= len(header) - 1:
+                below += 1
+        if below >= 2:
+            return (
+                f"a table aligned with spaces from line {index + 1} (columns: {_names(header)}; about {below} rows "
+                "below it). Not CSV: read the lines and split each row with re.split(r'\\s{2,}', line.strip()) "
+                "(a cell can hold one space), skipping the lines that are not rows"
+            )
+    return None
+

@@ -94,7 +94,7 @@ class OptionsRecordingEngine(FakeEngine):
 
 
 async def test_a_repeated_block_that_failed_is_not_forced_to_an_answer_but_sampled_away_from(tmp_path: Path) -> None:
-    engine = OptionsRecordingEngine(1, reply=[block("1/0"), block("1/0"), block("final_answer(1)")])
+    engine = OptionsRecordingEngine(1, reply=[block("1/0"), block("1/0"), block("final_answer(0 + 1)")])
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
     assert "try something different" in result.trace[1]["observation"]
     assert "give your final answer now" not in engine.requests[2][1][-1].content
@@ -132,16 +132,18 @@ async def test_common_errors_come_with_a_hint(tmp_path: Path) -> None:
         block("print(undefined_rows)"),
         block("import pandas_not_here"),
         block("!pip install pandas"),
-        block("final_answer(1)"),
+        block("print(max(x for x in [3, 5] if x > 9))"),
+        block("final_answer(0 + 1)"),
     ]
     engine = FakeEngine(1, reply=script)
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
-    hints = [step["observation"].rsplit("\nHint: ", 1)[-1] for step in result.trace[:5]]
+    hints = [step["observation"].rsplit("\nHint: ", 1)[-1] for step in result.trace[:6]]
     assert hints[0].startswith("values read from a file are text (str): convert them with int() or float()")
     assert hints[1] == "the files in the folder are: books.csv"
     assert hints[2].startswith("`undefined_rows` does not exist yet")
     assert hints[3].startswith("`pandas_not_here` is not installed where the code runs")
     assert hints[4].startswith("only Python runs here: shell commands (!pip, %magic) do not")
+    assert hints[5].startswith("the data your code collected is empty: its filter, search or regex matched nothing")
 
 
 async def test_an_empty_final_answer_is_refused_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -313,6 +315,53 @@ async def test_a_number_where_the_task_asks_for_a_name_comes_back_once(tmp_path:
     engine = FakeEngine(1, reply=[block("final_answer('many')"), block("final_answer(1 + 1)")])
     result = await Executor.create(tools=["python"]).run("How many rows?", standalone_context(engine, workspace=tmp_path))
     assert (result.output, result.steps) == ("2", 2)
+
+
+async def test_a_typed_number_before_any_block_worked_is_refused_even_when_the_file_shows_it(tmp_path: Path) -> None:
+    # The first lines of the report (shown with the task) hold a 0; the reading failed, and the agent gives up.
+    (tmp_path / "report.txt").write_text("DAY  CLASS  PUPILS\nMON  Art       0\nTUE  Chess    12\n")
+    reading = "import csv\nrows = list(csv.DictReader(open('report.txt')))\nprint(rows[0]['PUPILS'])"
+    script = [block(reading), block("final_answer(0)"), block("final_answer(12)")]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("Pupils in total?", standalone_context(engine, workspace=tmp_path))
+    assert result.trace[0]["ok"] is False  # KeyError: the report is not CSV
+    assert result.trace[1]["refused"] is True
+    assert "none of your code has worked yet, so 0 was not computed" in result.trace[1]["observation"]
+    assert (result.output, result.steps) == ("12", 3)  # refused once only
+    # Once a block has worked, a number the outputs or the task show is taken as before.
+    engine = FakeEngine(1, reply=[block("print(len(open('report.txt').read().splitlines()))"), block("final_answer(3)")])
+    result = await Executor.create(tools=["python"]).run("Lines?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("3", 2)
+
+
+async def test_an_answer_that_says_there_is_none_comes_back_once(tmp_path: Path) -> None:
+    script = [block('final_answer("No answer provided")'), block('final_answer("No answer provided")')]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("Who won?", standalone_context(engine, workspace=tmp_path))
+    assert "says you found no answer, but the task has one" in result.trace[0]["observation"]
+    assert (result.output, result.outcome, result.steps) == ("No answer provided", AgentOutcome.ANSWERED, 2)
+    from agents.answer_checks import AnswerChecks
+
+    for words in ("unknown", "N/A", "Not found.", "cannot be determined", "No data", "No service found in the log"):
+        assert AnswerChecks().no_answer_refusal(words) is not None, words
+    for name in ("Nora", "Unknown Pleasures", "none of them", "Noah"):
+        assert AnswerChecks().no_answer_refusal(name) is None, name
+
+
+async def test_a_computed_zero_comes_back_once(tmp_path: Path) -> None:
+    (tmp_path / "visits.csv").write_text("date,visitors\n2025-03-02,4\n2025-03-09,6\n2025-04-01,5\n")
+    read = "import csv\nrows = list(csv.DictReader(open('visits.csv')))\n"
+    script = [
+        block(read + "final_answer(sum(int(r['visitors']) for r in rows if r['date'] == '2025-03'))"),  # matches nothing
+        block(read + "final_answer(sum(int(r['visitors']) for r in rows if r['date'].startswith('2025-03')))"),
+    ]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("Visitors in March 2025?", standalone_context(engine, workspace=tmp_path))
+    assert "your code's answer is 0, which is what a filter" in result.trace[0]["observation"]
+    assert (result.output, result.steps) == ("10", 2)
+    engine = FakeEngine(1, reply=[block("final_answer(5 - 5)"), block("final_answer(5 - 5)")])
+    result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("0", 2)  # the same 0 again is taken
 
 
 def test_only_the_words_that_ask_for_a_name_or_a_number_count() -> None:
