@@ -22,6 +22,7 @@ import yaml
 
 YAML_MAX_CHARS = 200_000  # PyYAML parses in pure Python: seconds for a megabyte
 MAX_NAMES = 10  # keys, columns or sections listed before "..."
+ALIGNED_ROWS_CHECKED = 200  # lines under a candidate header of a space-aligned table that are looked at
 _DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _DELIMITED_SUFFIXES = {".csv", ".tsv", ".tab", ".psv", ".txt", ".dat"}
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -202,16 +203,17 @@ def _aligned_table(suffix: str, text: str, lines: list[str]) -> str | None:
         if any(re.fullmatch(r"[-\d.,:/]+", cell) for cell in header):
             continue  # a row of values, not a header
         below = 0
-        for row in lines[index + 1:]:
+        for row in lines[index + 1 : index + 1 + ALIGNED_ROWS_CHECKED]:  # enough to tell; bounded for big files
             if not row.strip() or set(row.strip()) <= set("-=_ "):
                 continue
             if len(re.split(r"\s{2,}", row.strip())) >= len(header) - 1:
                 below += 1
         if below >= 2:
             return (
-                f"a table aligned with spaces from line {index + 1} (columns: {_names(header)}; about {below} rows "
-                "below it). Not CSV: read the lines and split each row with re.split(r'\\s{2,}', line.strip()) "
-                "(a cell can hold one space), skipping the lines that are not rows"
+                f"a table aligned with spaces from line {index + 1} (columns: {_names(header)}; {below} rows "
+                f"{'or more ' if below == ALIGNED_ROWS_CHECKED else ''}below it). Not CSV: read the lines and split "
+                "each row with re.split(r'\\s{2,}', line.strip()) (a cell can hold one space), skipping the lines that "
+                "are not rows"
             )
     return None
 

@@ -110,7 +110,7 @@ def test_a_space_aligned_report_is_found_under_its_title_lines() -> None:
     )
     found = shape("loans.txt", report)
     assert found is not None and found.startswith(
-        "a table aligned with spaces from line 4 (columns: DAY, BRANCH, LOANS, RETURNS; about 3 rows below it). "
+        "a table aligned with spaces from line 4 (columns: DAY, BRANCH, LOANS, RETURNS; 3 rows below it). "
         "Not CSV"
     )
     assert "re.split(r'\\s{2,}', line.strip())" in found
