@@ -218,10 +218,16 @@ def numbers_in(text: str) -> list[float]:
     return [float(m) for m in _NUMBER.findall(_GROUPED.sub("", text))]
 
 
+def _number_text(answer: str) -> str | None:
+    """``answer`` as plain digits ("1,200" -> "1200", sign dropped), or None when it is not a number."""
+    cleaned = answer.strip().lstrip("+-").replace(",", "")
+    return cleaned if _NUMBER.fullmatch(cleaned) else None
+
+
 def is_seen(answer: str, texts: list[str]) -> bool:
     """Whether the number ``answer`` (or a number that rounds to it) appears in ``texts``; True for non-numbers."""
-    cleaned = answer.strip().lstrip("+-").replace(",", "")
-    if not _NUMBER.fullmatch(cleaned):
+    cleaned = _number_text(answer)
+    if cleaned is None:
         return True
     value = float(cleaned)
     decimals = len(cleaned.partition(".")[2])
@@ -346,7 +352,7 @@ class AnswerChecks:
         """The observation that refuses ``answer`` (typed as a literal by the model), or None to accept it."""
         if not self.typed_numbers or self.refused_typed:
             return None
-        if not self.computed and _NUMBER.fullmatch(answer.strip().lstrip("+-").replace(",", "")):
+        if not self.computed and _number_text(answer) is not None:
             self.refused_typed = True
             return (
                 f"Error: none of your code has worked yet, so {answer} was not computed: you typed it. Read the "

@@ -29,6 +29,7 @@ from typing import Any
 
 from agentrt.errors import OutputParseError, ToolError
 
+from agents.conversation import CUT_OFF_NOTE
 from agents.tools import FINAL_ANSWER, ToolRegistry, run_python
 
 PYTHON_TOOL = "python"
@@ -186,7 +187,7 @@ def parse_code_reply(text: str, *, where: str, truncated: bool = False) -> CodeA
     match = _REPLY.search(text)
     # No closing fence is fine when a stop string ended the reply, not when max_tokens cut it off.
     if match is None or not match.group("code").strip() or (truncated and not match.group("end")):
-        cut = " (the reply was cut off before it ended: max_tokens or a repeating loop)" if truncated else ""
+        cut = CUT_OFF_NOTE if truncated else ""
         raise OutputParseError(f"{where}: reply has no complete ```python code block{cut}: {text[:200]!r}")
     return CodeAction(thought=(match.group("thought") or "").strip(), code=match.group("code"))
 

@@ -156,13 +156,17 @@ def close_truncated_json(text: str) -> str | None:
     return None
 
 
+# Said in a parse error when the reply did not end by itself (max_tokens, or the engine's loop guard).
+CUT_OFF_NOTE = " (the reply was cut off before it ended: max_tokens or a repeating loop)"
+
+
 def parse_reply(text: str, model: type[ModelT], *, where: str, truncated: bool = False) -> ModelT:
     """Model output → a validated ``model``, or `OutputParseError` that says where and what went wrong."""
     place = where or model.__name__
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = " (the reply was cut off before it ended: max_tokens or a repeating loop)" if truncated else ""
+        cut = CUT_OFF_NOTE if truncated else ""
         raise OutputParseError(f"{place}: reply is not valid JSON{cut}: {exc.msg} at char {exc.pos}: {text[:200]!r}") from exc
     try:
         return model.model_validate(data)

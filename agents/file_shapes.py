@@ -29,7 +29,8 @@ _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$")
 _KEY_VALUE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=")
-_COLUMN_GAP = re.compile(r"\S+(?: \S+)*")  # a cell of a space-aligned table: words with single spaces inside
+_ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")  # a cell of a space-aligned table: words with single spaces inside
+_CELL_GAP = re.compile(r"\s{2,}")  # what separates those cells
 _TEXT_SUFFIXES = {".txt", ".log", ".dat", ".text", ".out", ".rpt", ""}
 
 
@@ -197,8 +198,8 @@ def _aligned_table(suffix: str, text: str, lines: list[str]) -> str | None:
     if suffix not in _TEXT_SUFFIXES:
         return None
     for index, line in enumerate(lines[:60]):
-        header = [cell for cell in re.split(r"\s{2,}", line.strip()) if cell]
-        if len(header) < 3 or not all(_COLUMN_GAP.fullmatch(cell) for cell in header):
+        header = [cell for cell in _CELL_GAP.split(line.strip()) if cell]
+        if len(header) < 3 or not all(_ALIGNED_CELL.fullmatch(cell) for cell in header):
             continue
         if any(re.fullmatch(r"[-\d.,:/]+", cell) for cell in header):
             continue  # a row of values, not a header
@@ -206,7 +207,7 @@ def _aligned_table(suffix: str, text: str, lines: list[str]) -> str | None:
         for row in lines[index + 1 : index + 1 + ALIGNED_ROWS_CHECKED]:  # enough to tell; bounded for big files
             if not row.strip() or set(row.strip()) <= set("-=_ "):
                 continue
-            if len(re.split(r"\s{2,}", row.strip())) >= len(header) - 1:
+            if len(_CELL_GAP.split(row.strip())) >= len(header) - 1:
                 below += 1
         if below >= 2:
             return (
