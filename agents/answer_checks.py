@@ -11,7 +11,8 @@ to compute it.
 Only numbers are checked: a name or a word cannot be told apart from one the model read. A number counts as
 seen when some number in the texts rounds to it at the answer's own precision (32.4 from 32.394366). Before any
 block of the run has worked (every one so far failed), a typed number comes back even when it is seen: it was
-copied from the task or the file's first lines, most often a ``final_answer(0)`` that gives up.
+copied from the task or the file's first lines, most often a ``final_answer(0)`` that gives up; after failed
+blocks, a typed name comes back too (the first name in the file's preview, given up on the data).
 
 A zero. A count or a total of 0 is what a filter that matches nothing gives ("2025-03-01" looked for where the
 task asks for March; a name looked for on the wrong line), and a task rarely asks for one: a computed 0 comes back
@@ -35,12 +36,12 @@ is a name or a number and it is not, it comes back once, quoting them.
 
 A condition the code never applies. "What is the total number of pages of all the Fantasy books?" answered by
 code that sums every book: small models leave out a filter more often than they get one wrong. When the task
-names a value of the attached data (a whole CSV cell or JSON string, "Fantasy", "Bergen") that none of the code
-written so far mentions, the answer comes back once, naming each value, the column or field it sits in and the
-filter to write ("keep only the rows whose genre is "Fantasy""; a small model acts on a concrete line, not on
-"apply every condition"). Only values of the workspace's CSV and
-JSON files count, of two characters at least and not numbers, matched as whole words; a value the task names
-for another reason costs one step, a missing filter costs the answer.
+names a value of the attached data (a whole CSV cell or JSON string, "Fantasy", "Bergen"; not one shown as an
+example of the answer's form, "a time like 3:42:10") that none of the code written so far mentions, the answer
+comes back once, naming each value, the column or field it sits in and the filter to write ("keep only the rows
+whose genre is "Fantasy""; a small model acts on a concrete line, not on "apply every condition"). Only values of
+the workspace's CSV and JSON files count, of two characters at least and not numbers, matched as whole words; a
+value the task names for another reason costs one step, a missing filter costs the answer.
 """
 
 from __future__ import annotations
@@ -80,11 +81,18 @@ _NO_ANSWER = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# What a task says before a value it shows as an example of the answer's form ("in the form h:mm:ss, exactly as a
+# time like 3:42:10"), not as a condition: the text just before the value ends with one of these.
+_EXAMPLE_BEFORE = re.compile(
+    r"(?:\blike|\bsuch as|\be\.g\.,?|\bfor example,?|\bfor instance,?|\bas in|\bin the form(?: of)?|\bformatted as|"
+    r"\bwritten as|\bformat)\s*[\"'“‘(]?$"
+)
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 1,234,567 as one number
 
 
 def typed_literal(code: str) -> str | None:
-    """The source of a number literal the block gives ``final_answer`` (``final_answer(1200)``), else None."""
+    """The source of a literal the block gives ``final_answer`` (``final_answer(1200)``, ``final_answer('em204')``),
+    else None."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -95,7 +103,7 @@ def typed_literal(code: str) -> str | None:
             and isinstance(node.func, ast.Name)
             and node.func.id == "final_answer"
             and len(node.args) == 1
-            and _is_number_literal(node.args[0])
+            and (_is_number_literal(node.args[0]) or _is_text_literal(node.args[0]))
         ):
             return ast.unparse(node.args[0])
     return None
@@ -105,6 +113,10 @@ def _is_number_literal(node: ast.expr) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         node = node.operand
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+
+def _is_text_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def asked_rounding(task: str) -> tuple[str, int] | None:
@@ -168,7 +180,10 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
             text = value.strip()
             if len(text) < 2 or _NUMBER.fullmatch(text.replace(",", "").lstrip("-")) or text in found:
                 continue
-            spans = [m.span() for m in re.finditer(rf"(?<!\w){re.escape(text.lower())}(?!\w)", lowered)]
+            spans = [
+                m.span() for m in re.finditer(rf"(?<!\w){re.escape(text.lower())}(?!\w)", lowered)
+                if not _EXAMPLE_BEFORE.search(lowered[max(0, m.start() - 30) : m.start()])
+            ]
             if spans:
                 found[text] = (spans, NamedValue(text, path.name, field_name, in_list))
     # A value named only inside a longer one is not a condition of its own: "Mushroom" in "the Saltmarsh Mushroom
@@ -246,6 +261,7 @@ class AnswerChecks:
     texts: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     computed: bool = False  # some block (or tool call) of this run has worked
+    failed: bool = False  # some block of this run has failed
     refused_typed: bool = False
     refused_no_answer: bool = False
     refused_zero: bool = False
@@ -253,8 +269,12 @@ class AnswerChecks:
     refused_kind: bool = False
     refused_condition: bool = False
 
-    def saw(self, text: str) -> None:
+    def saw(self, text: str, *, worked: bool | None = None) -> None:
+        """``text`` was shown to the model; ``worked``: whether the block (or tool call) it came from worked, None
+        for text that no block produced (the task, a refusal)."""
         self.texts.append(text)
+        self.computed = self.computed or worked is True
+        self.failed = self.failed or worked is False
 
     def wrote(self, code: str) -> None:
         self.code.append(code)
@@ -352,7 +372,9 @@ class AnswerChecks:
         """The observation that refuses ``answer`` (typed as a literal by the model), or None to accept it."""
         if not self.typed_numbers or self.refused_typed:
             return None
-        if not self.computed and _number_text(answer) is not None:
+        # Before any block worked, a typed number is a guess; so is a typed name once blocks have failed (a name
+        # copied from the file's first lines). A name typed with no code tried at all may be known (a capital).
+        if not self.computed and (_number_text(answer) is not None or self.failed):
             self.refused_typed = True
             return (
                 f"Error: none of your code has worked yet, so {answer} was not computed: you typed it. Read the "

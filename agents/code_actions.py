@@ -30,7 +30,9 @@ from typing import Any
 from agentrt.errors import OutputParseError, ToolError
 
 from agents.conversation import CUT_OFF_NOTE
+from agents.file_shapes import record_keys
 from agents.tools import FINAL_ANSWER, ToolRegistry, run_python
+from agents.tools.workspace import files_in
 
 PYTHON_TOOL = "python"
 _RAISED_IN_CODE = "Your code raised "  # starts the prelude's error report: the model's code raised (not a timeout)
@@ -375,11 +377,72 @@ def output_hint(output: str) -> str | None:
     return None
 
 
+# float('3:42:19') or int('1,250'): the text a conversion failed on says what it is and how to read it.
+_NOT_A_NUMBER = re.compile(
+    r"could not convert string to float: '(?P<value>[^'\n]*)'|invalid literal for int\(\) with base 10: '(?P<int>[^'\n]*)'"
+)
+_TIME_TEXT = re.compile(r"\s*-?\d{1,3}:\d{2}(?::\d{2})?(?:\.\d+)?\s*")
+_DATE_TEXT = re.compile(r"\s*\d{4}-\d{2}-\d{2}")
+_GROUPED_TEXT = re.compile(r"\s*-?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*")
+_NUMBER_INSIDE = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _conversion_hint(value: str) -> str:
+    """How to read ``value``, a text that float() or int() refused."""
+    if _TIME_TEXT.fullmatch(value):
+        return (f"'{value}' is a time (h:mm:ss or mm:ss), not a number: split it on ':' and add up h*3600 + m*60 + s "
+                "as seconds; write a total back with h, rest = divmod(seconds, 3600); m, s = divmod(rest, 60) and "
+                "f\"{h}:{m:02d}:{s:02d}\".")
+    if _DATE_TEXT.match(value):
+        return (f"'{value}' is a date, not a number: parse it with datetime.datetime.fromisoformat(value) (or "
+                "datetime.date.fromisoformat(value[:10])) and subtract dates to count days.")
+    if _GROUPED_TEXT.fullmatch(value):
+        return f"'{value}' has commas between its digit groups: convert it with float(value.replace(',', ''))."
+    if not value.strip():
+        return ("an empty cell: leave out the rows whose value is empty (if value.strip()) before converting, or "
+                "count them as the task says.")
+    if _NUMBER_INSIDE.search(value):
+        return (f"'{value}' holds more than a number (a unit, a sign, a word): take the number out with "
+                "float(re.search(r'-?\\d+(?:\\.\\d+)?', value.replace(',', '')).group()).")
+    return (f"'{value}' is not a number: leave out the rows whose value is not a number (or treat them as the task "
+            "says) before converting.")
+
+
+READ_KEYS_UP_TO_BYTES = 1_000_000  # larger files are not parsed for a hint
+_MISSING_KEY = re.compile(r"KeyError: '(?P<key>[^'\n]+)'")
+KEYS_LISTED = 30
+
+
+def _missing_key_hint(key: str, workspace: Path) -> str | None:
+    """The real keys (or columns) of the workspace's data files, when none of them is ``key``; None otherwise
+    (the key exists somewhere: the code indexes the wrong level, which the generic hint covers)."""
+    found: list[str] = []
+    for path in files_in(workspace):
+        if path.stat().st_size > READ_KEYS_UP_TO_BYTES:
+            continue
+        keys = record_keys(path, path.read_text(encoding="utf-8", errors="replace"))
+        if key in keys:
+            return None
+        if keys:
+            shown = ", ".join(keys[:KEYS_LISTED]) + (", ..." if len(keys) > KEYS_LISTED else "")
+            found.append(f"{path.name}: {shown}")
+    if not found:
+        return None
+    return (f"there is no key or column '{key}' in the data; the names there are ({'; '.join(found)}). Use the "
+            "one that holds what you need, spelled exactly so.")
+
+
 def error_hint(error_text: str, workspace: Path | None = None) -> str | None:
     """A one-line hint for a common Python error in the model's code, or None."""
     if "FileNotFoundError" in error_text and workspace is not None:
         names = sorted(p.name for p in workspace.iterdir() if not p.name.startswith("."))
         return "the files in the folder are: " + (", ".join(names[:30]) if names else "none")
+    if (refused := _NOT_A_NUMBER.search(error_text)) is not None:
+        return _conversion_hint(refused.group("value") if refused.group("value") is not None else refused.group("int"))
+    if (missing := _MISSING_KEY.search(error_text)) is not None and workspace is not None:
+        hint = _missing_key_hint(missing.group("key"), workspace)
+        if hint is not None:
+            return hint
     for pattern, hint in _ERROR_HINTS:
         match = pattern.search(error_text)
         if match is not None:

@@ -202,14 +202,14 @@ class Executor(Agent):
                 message = f"Observation: Error: your reply was removed because {reason}. {self._format_hint()}"
                 continue
             entry.update(turn.fields, ok=turn.ok, observation=turn.observation)
-            checks.saw(turn.observation)
+            # A refused answer is neither a block that worked nor one that failed.
+            checks.saw(turn.observation, worked=None if turn.fields.get("refused") else turn.ok)
             self.emit_step(ctx, step, observation=turn.answer or turn.observation, **_event_fields(turn.fields))
             if turn.answer is not None:
                 entry["answer"] = turn.answer
                 return self._result(turn.answer, trace, AgentOutcome.ANSWERED, step, conv)
             if turn.ok:
                 last_result = turn.observation
-                checks.computed = True
             if turn.repeat_of_failure:
                 # The model sent a block that failed before. A small model copies its own turns, so with the
                 # repeat in view it repeats again (greedy or not): take this exchange back out and ask the same

@@ -14,6 +14,7 @@ from __future__ import annotations
 import configparser
 import json
 import re
+from html.parser import HTMLParser
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
@@ -32,17 +33,56 @@ _KEY_VALUE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=")
 _ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")  # a cell of a space-aligned table: words with single spaces inside
 _CELL_GAP = re.compile(r"\s{2,}")  # what separates those cells
 _TEXT_SUFFIXES = {".txt", ".log", ".dat", ".text", ".out", ".rpt", ""}
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+# A log line starts with its time: "2025-11-20T06:05", "2025-11-20 06:05:00", "[2025-11-20 ...", "Nov 10 00:00:04"
+# (syslog), "10/11/2025 06:05", "06:05:12".
+_LOG_STAMP = re.compile(
+    r"^\s*\[?(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}|[A-Z][a-z]{2} +\d{1,2} +\d{1,2}:\d{2}|\d{1,2}/\d{1,2}/\d{2,4}[ T,]+\d{1,2}:\d{2}|"
+    r"\d{1,2}:\d{2}(?::\d{2})?\b)"
+)
 
 
 def file_shape(path: Path, text: str) -> str | None:
     """The file's format line ("tab-separated: 40 rows ..."), or None for prose and formats it cannot tell."""
     suffix = path.suffix.lower()
     lines = text.splitlines()
-    for describe in (_json, _jsonl, _yaml, _xml, _markdown_tables, _ini, _delimited, _key_values, _aligned_table):
+    for describe in (_json, _jsonl, _yaml, _xml, _html_tables, _markdown_tables, _ini, _delimited, _key_values,
+                     _aligned_table, _log_lines):
         shape = describe(suffix, text, lines)
         if shape:
             return shape
     return None
+
+
+def record_keys(path: Path, text: str) -> list[str]:
+    """The column names of a delimited file, or every key of a JSON, JSON Lines or YAML file at any depth (first
+    seen first); [] for other files. A KeyError hint lists them: a small model guesses "weight" where it is "kg"."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv", ".tab"):
+            header = text.splitlines()[0] if text.strip() else ""
+            delimiter = "\t" if "\t" in header else ","
+            return [cell.strip().strip('"') for cell in header.split(delimiter) if cell.strip()]
+        if suffix == ".json":
+            data: Any = json.loads(text)
+        elif suffix in (".jsonl", ".ndjson"):
+            data = [json.loads(line) for line in text.splitlines() if line.strip()]
+        elif suffix in (".yaml", ".yml") and len(text) <= YAML_MAX_CHARS:
+            data = yaml.safe_load(text)
+        else:
+            return []
+    except (ValueError, RecursionError, yaml.YAMLError):
+        return []
+    keys: dict[str, None] = {}
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            keys.update((str(key), None) for key in item)
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return list(keys)
 
 
 def _names(names: list[str]) -> str:
@@ -113,6 +153,67 @@ def _xml(suffix: str, text: str, lines: list[str]) -> str | None:
         children[child.tag] = children.get(child.tag, 0) + 1
     inside = ", ".join(f"{count} <{tag}>" for tag, count in list(children.items())[:MAX_NAMES])
     return f"XML: root <{root.tag}> holding {inside or 'no elements'}; read it with xml.etree.ElementTree.parse(path)"
+
+
+class _HtmlTables(HTMLParser):
+    """The tables of an HTML page: per table, its header cells (``<th>``, else the first row's) and its row count."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], int]] = []  # (header cells, rows under the header)
+        self._rows: list[tuple[bool, list[str]]] = []  # (a header row, its cells) of the open table
+        self._cell: list[str] | None = None
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._depth += 1
+            if self._depth == 1:
+                self._rows = []
+        elif self._depth == 1 and tag == "tr":
+            self._rows.append((False, []))
+        elif self._depth == 1 and tag in ("td", "th") and self._rows:
+            self._cell = []
+            if tag == "th":
+                self._rows[-1] = (True, self._rows[-1][1])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._rows:
+            self._rows[-1][1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table" and self._depth:
+            self._depth -= 1
+            if self._depth == 0 and self._rows:
+                heads = [cells for is_head, cells in self._rows if is_head]
+                header = heads[0] if heads else self._rows[0][1]
+                body = len(self._rows) - (len(heads) if heads else 1)
+                self.tables.append((header, body))
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _html_tables(suffix: str, text: str, lines: list[str]) -> str | None:
+    """An HTML page's tables: a code model reads an .html attachment with csv.DictReader otherwise."""
+    start = text.lstrip()[:200].lower()
+    if suffix not in _HTML_SUFFIXES and not start.startswith(("<!doctype html", "<html")):
+        return None
+    parser = _HtmlTables()
+    try:
+        parser.feed(text)
+        parser.close()
+    except (ValueError, AssertionError):
+        return None
+    if not parser.tables:
+        return None
+    described = "; ".join(f"{rows} rows (columns: {_names(header)})" for header, rows in parser.tables[:3])
+    if len(parser.tables) == 1:
+        return f"HTML with a table of {described}. Not CSV: read it with pandas.read_html(path)[0]"
+    return (
+        f"HTML with {len(parser.tables)} tables: {described}. Not CSV: pandas.read_html(path) returns a list with "
+        "one DataFrame per table"
+    )
 
 
 def _markdown_tables(suffix: str, text: str, lines: list[str]) -> str | None:
@@ -218,3 +319,17 @@ def _aligned_table(suffix: str, text: str, lines: list[str]) -> str | None:
             )
     return None
 
+
+def _log_lines(suffix: str, text: str, lines: list[str]) -> str | None:
+    """A log whose lines start with a time and go on in free text (syslog, an application's own lines)."""
+    if suffix not in _TEXT_SUFFIXES:
+        return None
+    rows = [line for line in lines if line.strip()]
+    stamped = [line for line in rows if _LOG_STAMP.match(line)]
+    if len(stamped) < 3 or len(stamped) < 0.6 * len(rows):
+        return None
+    return (
+        f"log lines: {len(stamped)} of {len(rows)} lines start with a date or time, the rest of each line is free text. "
+        "Not CSV: loop over open(path).read().splitlines(), keep the lines you need and take their values out with "
+        "re.search (skip the lines it does not match)"
+    )

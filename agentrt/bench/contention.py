@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from agentrt.cli_args import positive_int
 from agentrt.engine.cpu_cores import usable_cores
 from agentrt.engine.openmp import LIBGOMP_DEFAULT_SPIN, SPIN_ENV, llama_cpp_environment
 from agentrt.models import resolve_model
@@ -356,9 +357,9 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--model", default="gemma3-270m", help="a named model or a .gguf path (default gemma3-270m)")
-    p.add_argument("--sequences", type=int, default=4, help="sequences decoding at once (default 4)")
-    p.add_argument("--tokens", type=int, default=128, help="new tokens per sequence, quiet and busy (default 128)")
-    p.add_argument("--toggle-tokens", type=int, default=512,
+    p.add_argument("--sequences", type=positive_int, default=4, help="sequences decoding at once (default 4)")
+    p.add_argument("--tokens", type=positive_int, default=128, help="new tokens per sequence, quiet and busy (default 128)")
+    p.add_argument("--toggle-tokens", type=positive_int, default=512,
                    help="new tokens per sequence while the load comes and goes (default 512)")
     p.add_argument("--toggle-s", type=float, default=4.0, help="seconds between load switches (default 4)")
     p.add_argument("--load-cores", type=int, default=1, help="busy processes the benchmark starts (default 1)")
@@ -368,7 +369,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
                    "build; also given by --threadpool), llama (llama-batched-bench)")
     p.add_argument("--threadpool", action="store_true",
                    help="include the GGML_OPENMP=OFF build (built once, ~6 min on 2 cores, if not cached)")
-    p.add_argument("--repeat", type=int, default=1, help="measure every cell this many times; report medians")
+    p.add_argument("--repeat", type=positive_int, default=1, help="measure every cell this many times; report medians")
     p.add_argument("--json", type=Path, help="write every cell as one JSON line")
     p.set_defaults(func=_main)
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from agentrt.cli_args import positive_int
 from agentrt.bench.reference import find_reference, llama_batched_bench
 from agentrt.engine.config import EngineConfig
 from agentrt.engine.cpu_cores import usable_cores
@@ -202,7 +203,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p = bench_subparsers.add_parser("throughput", help="batched engine vs sequential decoding vs llama.cpp")
     p.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
     p.add_argument("--sequences", default="1,2,4,8,16", help="comma-separated sequence counts")
-    p.add_argument("--tokens", type=int, default=128, help="new tokens per sequence")
+    p.add_argument("--tokens", type=positive_int, default=128, help="new tokens per sequence")
     add_machine_options(p, graph=False)
     p.add_argument("--json", type=Path, help="write one JSON record per sequence count")
     p.add_argument("--no-reference", action="store_true", help="skip llama.cpp's llama-batched-bench")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from agentrt.cli_args import positive_int
 from agentrt.demo.measure import DEMO_AGENTS, measure_concurrency, run_agents, states_number
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.models import DEFAULT_MODEL
@@ -12,7 +13,13 @@ from agentrt.models import DEFAULT_MODEL
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="several agents generating at once on one shared model")
     demo.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
-    demo.add_argument("--tokens", type=int, default=160, help="most new tokens per agent")
+    demo.add_argument(
+        "--tokens", type=positive_int, default=512, help="most new tokens per shown answer (answers end on their own before)"
+    )
+    demo.add_argument(
+        "--timed-tokens", type=positive_int, default=160,
+        help="most new tokens per agent in the timed passes (short and equal on both sides, so they time batching)",
+    )
     add_machine_options(demo, graph=False)
     demo.set_defaults(func=_demo)
 
@@ -39,8 +46,11 @@ async def _demo(args: argparse.Namespace) -> int:
             print(f"  ({result.completion_tokens} tokens, finish: {result.finish_reason}{check})")
 
         print("\n== Timing: the same agents at once and one by one ==")
-        print("Passes in ABBA order, each from an empty KV cache; then batching's own gain on this machine.")
-        report = await measure_concurrency(engine, agents, args.tokens)
+        print(
+            f"Passes in ABBA order, each from an empty KV cache, each answer cut at {args.timed_tokens} tokens so "
+            "that both sides do the same work; then batching's own gain on this machine."
+        )
+        report = await measure_concurrency(engine, agents, args.timed_tokens)
         stats = engine.stats()
     for mode in ("at once", "one by one"):
         chosen = [p for p in report.passes if p.mode == mode]

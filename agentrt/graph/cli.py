@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentrt.cli_args import positive_int
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.errors import ConfigError
 from agentrt.events import Event, EventBus
@@ -74,7 +75,7 @@ def _allow_module_option(parser: argparse.ArgumentParser) -> None:
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="override the graph's model")
-    parser.add_argument("--sequences", type=int, default=None, help="override the graph's sequence pool size")
+    parser.add_argument("--sequences", type=positive_int, default=None, help="override the graph's sequence pool size")
     add_machine_options(parser)
     parser.add_argument(
         "--remote", action="append", default=[], metavar="URL",

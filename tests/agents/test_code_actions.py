@@ -267,7 +267,7 @@ def test_numbers_count_as_seen_when_they_round_to_the_answer() -> None:
     assert is_seen("1312", ["total: 1,312.0"]) and is_seen("-7", ["delta -7"]) and is_seen("Oslo", [])
     assert not is_seen("1200", ["(the code printed nothing)", "Task: sum the rows of 3 files"])
     assert [typed_literal(c) for c in ("final_answer(1200)", "final_answer(-2.5)", "final_answer(x)",
-                                       "final_answer('a')", "final_answer(6 + 6)")] == ["1200", "-2.5", None, None, None]
+                                       "final_answer('a')", "final_answer(6 + 6)")] == ["1200", "-2.5", None, "'a'", None]
 
 
 async def test_an_answer_not_rounded_as_asked_comes_back_once(tmp_path: Path) -> None:
@@ -332,6 +332,21 @@ async def test_a_typed_number_before_any_block_worked_is_refused_even_when_the_f
     engine = FakeEngine(1, reply=[block("print(len(open('report.txt').read().splitlines()))"), block("final_answer(3)")])
     result = await Executor.create(tools=["python"]).run("Lines?", standalone_context(engine, workspace=tmp_path))
     assert (result.output, result.steps) == ("3", 2)
+
+
+async def test_a_typed_name_after_failed_blocks_is_refused_but_not_one_typed_with_no_code_tried(tmp_path: Path) -> None:
+    (tmp_path / "meter.log").write_text("Nov 10 00:00:04 hub em204: import 18234.7 kWh\nNov 10 00:00:06 hub em207: 9.5\n")
+    reading = "import csv\nrows = list(csv.DictReader(open('meter.log')))\nprint(rows[0]['meter'])"
+    script = [block(reading), block("final_answer('em204')"), block("final_answer('em207')")]
+    engine = FakeEngine(1, reply=script)
+    result = await Executor.create(tools=["python"]).run("Which meter?", standalone_context(engine, workspace=tmp_path))
+    assert result.trace[0]["ok"] is False and result.trace[1]["refused"] is True
+    assert "none of your code has worked yet, so em204 was not computed" in result.trace[1]["observation"]
+    assert (result.output, result.steps) == ("em207", 3)  # refused once only
+    # A name typed at once, with no code tried, may simply be known: it is taken.
+    engine = FakeEngine(1, reply=[block("final_answer('Paris')")])
+    result = await Executor.create(tools=["python"]).run("Capital of France?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.steps) == ("Paris", 1)
 
 
 async def test_an_answer_that_says_there_is_none_comes_back_once(tmp_path: Path) -> None:
@@ -411,6 +426,51 @@ def test_a_value_named_only_inside_a_longer_one_is_no_condition(tmp_path: Path) 
     # Named on its own as well, it stays a condition.
     named = named_values("Which recipes with mushroom, apart from the Saltmarsh Mushroom Risotto, use rice?", tmp_path)
     assert [v.value for v in named] == ["mushroom", "Saltmarsh Mushroom Risotto", "rice"]
+
+
+def test_a_value_shown_as_an_example_of_the_answers_form_is_no_condition(tmp_path: Path) -> None:
+    from agents.answer_checks import named_values
+
+    (tmp_path / "stages.csv").write_text("stage,rider,time\n1,Ann Lee,3:42:10\n2,Ann Lee,4:06:15\n")
+    task = "What was Ann Lee's time on stage 2? Answer in the form h:mm:ss, exactly as a time like 3:42:10."
+    assert [v.value for v in named_values(task, tmp_path)] == ["Ann Lee"]
+    for example in ("for example 3:42:10", "e.g. 3:42:10", "such as '3:42:10'"):
+        assert [v.value for v in named_values(f"Ann Lee's time, {example}?", tmp_path)] == ["Ann Lee"]
+    # Named as what to look for, the same value is a condition.
+    assert [v.value for v in named_values("Who rode a stage in 3:42:10?", tmp_path)] == ["3:42:10"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3:42:19", "is a time (h:mm:ss or mm:ss)"),
+        ("2025-10-13", "is a date"),
+        ("1,250", "value.replace(',', '')"),
+        ("", "an empty cell"),
+        ("12 kg", "holds more than a number"),
+        ("abs", "is not a number: leave out the rows"),
+    ],
+)
+def test_a_text_that_is_not_a_number_gets_told_how_to_read_it(value: str, expected: str) -> None:
+    from agents.code_actions import error_hint
+
+    hint = error_hint(f"ValueError: could not convert string to float: '{value}' (line 3: t = float(row['time']))")
+    assert hint is not None and expected in hint
+    hint = error_hint(f"ValueError: invalid literal for int() with base 10: '{value}' (line 1: int(x))")
+    assert hint is not None and expected in hint
+
+
+def test_a_key_the_data_does_not_have_gets_the_real_names(tmp_path: Path) -> None:
+    from agents.code_actions import error_hint
+
+    (tmp_path / "manifest.yaml").write_text("containers:\n  - id: C1\n    tare_kg: 3000\n    cargo:\n      - {goods: fish, kg: 900}\n")
+    (tmp_path / "loans.csv").write_text("id,member\nL1,Ann\n")
+    hint = error_hint("KeyError: 'weight' (line 6: item['weight'])", tmp_path)
+    assert hint is not None and "no key or column 'weight'" in hint
+    assert "manifest.yaml: containers, id, tare_kg, cargo, goods, kg" in hint and "loans.csv: id, member" in hint
+    # A key that the data has is indexed at the wrong level: the general hint, which says to print the items.
+    hint = error_hint("KeyError: 'kg' (line 6: c['kg'])", tmp_path)
+    assert hint is not None and hint.startswith("print a few of the items")
 
 
 async def test_rows_read_with_the_wrong_reader_get_a_hint(tmp_path: Path) -> None:

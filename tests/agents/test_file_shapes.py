@@ -98,6 +98,31 @@ def test_key_value_lines_name_their_keys_and_the_regex_that_reads_them() -> None
     )
 
 
+def test_an_html_table_is_named_with_its_columns_and_pandas_reader() -> None:
+    page = (
+        "<!DOCTYPE html>\n<html><body><h1>Marks</h1><p>abs: absent</p>\n<table>\n"
+        "<tr><th>Student</th><th>Maths</th></tr>\n<tr><td>Ann <b>Lee</b></td><td>88</td></tr>\n"
+        "<tr><td>Bo</td><td>abs</td></tr>\n</table></body></html>\n"
+    )
+    assert shape("marks.html", page) == (
+        "HTML with a table of 2 rows (columns: Student, Maths). Not CSV: read it with pandas.read_html(path)[0]"
+    )
+    two = page.replace("</table>", "</table><table><tr><td>x</td><td>y</td></tr><tr><td>1</td><td>2</td></tr></table>")
+    described = shape("marks.htm", two)
+    assert described is not None and described.startswith("HTML with 2 tables: 2 rows (columns: Student, Maths); 1 rows")
+    assert shape("page.html", "<html><body><p>No table here.</p></body></html>") is None
+
+
+def test_log_lines_that_start_with_a_time_are_called_log_lines() -> None:
+    syslog = "\n".join(f"Nov 10 0{h}:00:04 hub em204: cumulative import {100 + h}.5 kWh, quality good" for h in range(5))
+    described = shape("meter.log", syslog)
+    assert described is not None and described.startswith("log lines: 5 of 5 lines start with a date or time")
+    assert "re.search" in described
+    iso = "2025-11-20T06:05 gate A4 -> B11\n2025-11-20 07:10:00 boarding NR482\n[2025-11-20 08:00] closed\n"
+    assert shape("events.txt", iso).startswith("log lines: 3 of 3")  # type: ignore[union-attr]
+    assert shape("notes.txt", "Meeting at 10:00 went well.\nThen lunch.\nThen more talk.\n") is None
+
+
 def test_a_space_aligned_report_is_found_under_its_title_lines() -> None:
     report = (
         "CITY LIBRARY                 WEEKLY LOANS\n"
@@ -118,7 +143,12 @@ def test_a_space_aligned_report_is_found_under_its_title_lines() -> None:
 
 def test_no_text_file_of_this_repo_is_called_a_table_it_is_not() -> None:
     """Prose and code with commas and pipes (this repo's own files) are not mistaken for delimited tables."""
-    tables = {"pool_report.txt": "a table aligned with spaces from line 4"}  # the one real table among them
+    tables = {
+        "pool_report.txt": "a table aligned with spaces from line 4",  # the one real table among them
+        "server_log.txt": "log lines: 12 of 12",  # lines that start with a time, which is what they are
+        "meeting.txt": "log lines: 18 of 27",  # a transcript, each line stamped [18:02]
+        "regatta_report.txt": "a table aligned with spaces",  # a results sheet (gaia-holdout-4)
+    }
     wrong = []
     for path in [*REPO.glob("*.md"), *REPO.glob("docs/*.md"), *REPO.glob("benchmarks/*/*.txt")]:
         found = file_shape(path.with_suffix(".txt"), path.read_text(encoding="utf-8")) or ""

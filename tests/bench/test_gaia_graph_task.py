@@ -87,7 +87,7 @@ async def test_tasks_run_as_graph_runs_with_their_attachments(tmp_path: Path, ta
     assert loop["trace"][-1] == {"status": "step_limit", "unscored_output": "2"}
     assert results["crash"]["status"] == "failed" and results["crash"]["error_type"] == "RuntimeError"
     assert "decode failed on this sequence" in results["crash"]["error"]
-    assert report.run.failures == {"failed: RuntimeError": 1, "step_limit": 1}
+    assert report.run.misses == {"failed: RuntimeError": 1, "step_limit": 1}
     assert report.run.correct == 2 and report.run.tasks == 4
 
 

@@ -46,7 +46,8 @@ async def test_compare_sequential_reports_both_passes_and_the_speedup(tmp_path: 
         assert summary.tasks == 6 and summary.correct == 3 and summary.accuracy == 0.5
         # task_rows cycles Levels 1, 2, 3: t00 (L1), t02 (L3), t04 (L2) are the right ones.
         assert {lv: (s.tasks, s.correct) for lv, s in summary.per_level.items()} == {1: (2, 1), 2: (2, 1), 3: (2, 1)}
-        assert summary.statuses["completed"] == 6 and summary.failures == {}
+        # The three wrong ones completed: each a miss of its own kind, not a failure of the run.
+        assert summary.statuses["completed"] == 6 and summary.misses == {"wrong answer": 3}
         assert summary.tasks_per_min and summary.tokens_per_s and summary.latency_p50_s is not None
         assert summary.latency_p95_s >= summary.latency_p50_s
     assert report.run.concurrency == 3 and report.sequential.concurrency == 1
@@ -68,21 +69,24 @@ class MixedRunner:
             raise ValueError("bad tool arguments")
         if task.task_id == "t03":
             return TaskOutcome(model_answer=None, status="step_limit")
+        if task.task_id == "t04":
+            return TaskOutcome(model_answer="not " + task.final_answer)
         return TaskOutcome(model_answer=task.final_answer)
 
 
-async def test_failures_are_grouped_by_kind(tmp_path: Path) -> None:
-    write_tasks(tmp_path / "set", task_rows(5))
+async def test_misses_are_grouped_by_how_the_task_ended(tmp_path: Path) -> None:
+    write_tasks(tmp_path / "set", task_rows(6))
 
     async def start(pool_size: int) -> EngineProtocol:
         return FakeEngine(pool_size=pool_size)
 
     config = GaiaBenchConfig(tasks=tmp_path / "set", out=tmp_path / "out", concurrency=2)
     report = await run_gaia_benchmark(config, engine_factory=start, task_runner_factory=MixedRunner)
-    assert report.run.failures == {"failed: ValueError": 2, "step_limit": 1}
-    assert report.run.statuses == {"completed": 2, "failed": 2, "timeout": 0, "step_limit": 1}
+    assert report.run.misses == {"failed: ValueError": 2, "step_limit": 1, "wrong answer": 1}
+    assert report.run.statuses == {"completed": 3, "failed": 2, "timeout": 0, "step_limit": 1}
     assert report.run.correct == 2 and report.sequential is None and report.speedup is None
-    assert "failed: ValueError: 2" in (tmp_path / "out" / "report.md").read_text()
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "failed: ValueError: 2" in markdown and "wrong answer: 1" in markdown
 
 
 async def test_level_and_limit_select_tasks(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentrt.cli_args import positive_int
 from agentrt.bench.gaia.benchmark import GaiaBenchConfig, run_gaia_benchmark
 from agentrt.bench.gaia.graph_task import GraphTaskRunner
 from agentrt.bench.gaia.progress import ProgressDisplay
@@ -39,8 +40,8 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("tasks", type=Path, metavar="TASKS", help="GAIA metadata.jsonl, or the folder holding it")
     parser.add_argument("--graph", type=Path, default=None, help=f"graph run per task (default {DEFAULT_GRAPH})")
-    parser.add_argument("--concurrency", type=_positive_int, default=4, help="tasks in flight at once (default 4)")
-    parser.add_argument("--limit", type=_positive_int, default=None, help="run only the first K selected tasks")
+    parser.add_argument("--concurrency", type=positive_int, default=4, help="tasks in flight at once (default 4)")
+    parser.add_argument("--limit", type=positive_int, default=None, help="run only the first K selected tasks")
     parser.add_argument("--level", type=int, choices=(1, 2, 3), default=None, help="run only this GAIA Level")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default bench-results/gaia-<time>)")
     parser.add_argument(
@@ -65,7 +66,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
         "with llama-batched-bench when scripts/build-llama-bench.sh has built it)",
     )
     parser.add_argument("--model", default=None, help="model name or GGUF path (default: the graph's model)")
-    parser.add_argument("--n-ctx", type=_positive_int, default=None, help="context per sequence (default: the graph's)")
+    parser.add_argument("--n-ctx", type=positive_int, default=None, help="context per sequence (default: the graph's)")
     add_machine_options(parser)
     parser.add_argument(
         "--remote", action="append", default=[], metavar="URL",
@@ -77,7 +78,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
         help="run the tasks on Ray actors, one engine each (pip install 'agentrt[ray]'); ADDRESS joins a cluster "
         "(auto, HOST:PORT), none joins this machine's or starts a local one (see docs/scale-out.md)",
     )
-    parser.add_argument("--ray-actors", type=_positive_int, default=None,
+    parser.add_argument("--ray-actors", type=positive_int, default=None,
                         help="Ray actors to start (default: one per GPU, else 2)")
     parser.add_argument(
         "--task-timeout",
@@ -87,15 +88,6 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     )
     parser.set_defaults(func=run_command)
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def resolve_graph(graph: Path | None) -> Path:

@@ -1,4 +1,4 @@
-"""The benchmark report: accuracy (overall and per Level), throughput, latency and failures of a run,
+"""The benchmark report: accuracy (overall and per Level), throughput, latency and misses of a run,
 optionally next to the same tasks run one at a time, written as ``report.json`` and ``report.md``."""
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ class PassSummary(BaseModel):
     accuracy: float
     per_level: dict[int, LevelScore]
     statuses: dict[str, int]
-    failures: dict[str, int]  # "status" or "status: ErrorType" → count, for every non-completed task
+    # Why each task that did not score ended so: "wrong answer" (it completed), "step_limit", "timeout" or
+    # "failed: ErrorType" -> count. A step-limit task whose last answer scored is not a miss.
+    misses: dict[str, int]
     ran: int  # tasks this pass ran itself (fewer than ``tasks`` after --resume)
     wall_s: float
     tasks_per_min: float | None  # None when the pass ran nothing (everything kept from before)
@@ -78,7 +80,7 @@ def summarize(run: BenchmarkRun) -> PassSummary:
         hits = sum(r.correct for r in at_level)
         per_level[level] = LevelScore(tasks=len(at_level), correct=hits, accuracy=hits / len(at_level))
     statuses = Counter(r.status for r in results)
-    failures = Counter(_failure_kind(r) for r in results if r.status != "completed")
+    misses = Counter(_miss_kind(r) for r in results if not r.correct)
     ran = run.ran_results()
     # Tokens the engine actually processed: prompts minus what its KV cache already held, plus generations.
     processed = sum(r.tokens.prompt - r.tokens.cached + r.tokens.completion for r in ran)
@@ -92,7 +94,7 @@ def summarize(run: BenchmarkRun) -> PassSummary:
         accuracy=correct / len(results) if results else 0.0,
         per_level=per_level,
         statuses={s: statuses.get(s, 0) for s in TASK_STATUSES},
-        failures=dict(sorted(failures.items())),
+        misses=dict(sorted(misses.items())),
         ran=len(ran),
         wall_s=run.wall_s,
         tasks_per_min=None if tasks_per_s is None else 60.0 * tasks_per_s,
@@ -106,7 +108,9 @@ def summarize(run: BenchmarkRun) -> PassSummary:
     )
 
 
-def _failure_kind(result: TaskResult) -> str:
+def _miss_kind(result: TaskResult) -> str:
+    if result.status == "completed":
+        return "wrong answer"
     return f"{result.status}: {result.error_type}" if result.status == "failed" else result.status
 
 
@@ -235,9 +239,9 @@ def render_markdown(report: Report) -> str:
     for s in passes:
         lines.append(f"| concurrency {s.concurrency} | " + " | ".join(str(s.statuses[k]) for k in TASK_STATUSES) + " |")
     for s in passes:
-        if s.failures:
-            lines += ["", f"Failures by kind (concurrency {s.concurrency}):", ""]
-            lines += [f"- {kind}: {count}" for kind, count in s.failures.items()]
+        if s.misses:
+            lines += ["", f"Misses by kind (concurrency {s.concurrency}: tasks not answered right, by how they ended):", ""]
+            lines += [f"- {kind}: {count}" for kind, count in s.misses.items()]
     return "\n".join(lines) + "\n"
 
 
