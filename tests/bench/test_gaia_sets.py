@@ -1,11 +1,12 @@
 """The checks every shipped GAIA-shaped set must pass (gaia-mini, gaia-dev, gaia-holdout, gaia-holdout-2,
-gaia-holdout-3, gaia-holdout-4).
+gaia-holdout-3, gaia-holdout-4, gaia-holdout-5).
 
 Each set's answers are recomputed from its attachments by its own module (`EXPECTED` in test_gaia_data.py,
 test_gaia_dev_data.py, test_gaia_holdout_data.py, test_gaia_holdout2_data.py, test_gaia_holdout3_data.py,
-test_gaia_holdout4_data.py), independently of metadata.jsonl; here they are compared with metadata.jsonl, and
-each set's shape is checked: GAIA's fields, unique task ids that name their level, how many tasks of each level,
-levels interleaved, attachments present, read in one `read_file` call, and nothing shared between sets.
+test_gaia_holdout4_data.py, test_gaia_holdout5_data.py), independently of metadata.jsonl; here they are compared
+with metadata.jsonl, and each set's shape is checked: GAIA's fields, unique task ids that name their level, how
+many tasks of each level, levels interleaved, attachments present, read in one `read_file` call, and nothing shared
+between sets.
 """
 
 from __future__ import annotations
@@ -119,6 +120,20 @@ SETS = [
         attachments=frozenset(
             {"harvest.csv", "box_office.json", "pick_events.jsonl", "hive_inspections.tsv", "lifts.ini",
              "regatta_report.txt", "volunteer_hours.md", "catalogue.xml"}
+        ),
+    ),
+    GaiaSet(
+        folder="gaia-holdout-5",
+        id_prefix="hold5",
+        checks="test_gaia_holdout5_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".txt", ".yaml", ".html", ".md"}),
+        attachments=frozenset(
+            {"dental_appointments.csv", "catches.json", "marathon_splits.jsonl", "hotel_bookings.tsv", "playout.log",
+             "garage_report.txt", "nursery_stock.yaml", "crowdfunding.html", "bus_route.md"}
         ),
     ),
 ]
