@@ -20,6 +20,9 @@ What the code prints, or the error it raised (a traceback of the model's own lin
 from __future__ import annotations
 
 import ast
+import configparser
+import difflib
+import inspect
 import json
 import re
 import secrets
@@ -29,8 +32,9 @@ from typing import Any
 
 from agentrt.errors import OutputParseError, ToolError
 
+from agents import table_reader
 from agents.conversation import CUT_OFF_NOTE
-from agents.file_shapes import record_keys
+from agents.file_shapes import key_paths
 from agents.tools import FINAL_ANSWER, ToolRegistry, run_python
 from agents.tools.workspace import files_in
 
@@ -130,7 +134,7 @@ def _run(source, name, namespace, show_last=False):
         print(repr(value))
 
 def _main(mark, earlier, code, host_tools, own_tools):
-    namespace = {"__name__": "__main__", "final_answer": final_answer}
+    namespace = {"__name__": "__main__", "final_answer": final_answer, "read_table": read_table}
     # Modules small models use without importing them (a NameError for `csv` cost a step, or the task).
     namespace.update({name: __import__(name) for name in _PREIMPORTED})
     namespace.update({name: globals()[name] for name in own_tools})
@@ -167,6 +171,10 @@ def _main(mark, earlier, code, host_tools, own_tools):
         print(f"Your code raised {type(exc).__name__}: {exc} ({where})", file=_sys.stderr)
         _sys.exit(1)
 '''
+
+
+# read_table runs in the sandbox as the agents' own module: its source, stdlib only, follows the prelude.
+_TABLE_READER = "\n" + inspect.getsource(table_reader) + "\n"
 
 
 @dataclass
@@ -245,7 +253,7 @@ class CodeRunner:
 
     def script(self, code: str) -> str:
         call = f"_main({self.mark!r}, {self.earlier!r}, {code!r}, {self.host_tools!r}, {self.own_tools!r})\n"
-        return _PRELUDE + call
+        return _PRELUDE + _TABLE_READER + call
 
     async def run(self, code: str) -> CodeRun:
         """Run one block; a `ToolError` (the code raised, timed out, ran out of memory) carries its output."""
@@ -269,7 +277,11 @@ class CodeRunner:
 
 def describe_tools(tools: ToolRegistry) -> str:
     """The functions code can call, one line each, besides plain Python."""
-    lines = [f"- {FINAL_ANSWER}(answer): give the final answer to the task and stop."]
+    lines = [
+        f"- {FINAL_ANSWER}(answer): give the final answer to the task and stop.",
+        "- read_table(path): the rows of a table file (CSV, TSV, markdown, HTML, a report aligned with spaces, JSON "
+        "Lines) as a list of dicts, numbers converted (returns a list).",
+    ]
     for item in tools:
         if item.name in (PYTHON_TOOL, FINAL_ANSWER, "calculator"):
             continue  # plain Python does arithmetic better than a calculator function
@@ -339,6 +351,13 @@ _ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"string indices must be integers"),
      "that value is a string, not a dict or a list: print it (or a first item of the data) to see the data's real "
      "structure, then index what is really there."),
+    (re.compile(r"'NoneType' object has no attribute '(?:text|attrib|tag|get|find|findall|iter)'"),
+     "an XML .find() found no such child there: the element may sit deeper (.find('.//name') or .iter('name')) or "
+     "be an attribute (element.get('name')); print(ET.tostring(element, encoding='unicode')) of one element to see "
+     "its real shape."),
+    (re.compile(r"'dict' object has no attribute '(?P<name>\w+)'"),
+     "that value is a dict (a row of csv.DictReader or read_table, a JSON object), not text: index it by key "
+     "(row['name']) instead of calling .{name}(); print one to see its keys."),
     (re.compile(r"'NoneType' object has no attribute"),
      "a call returned None (re.search finds no match on some lines; dict.get of a missing key): print a few of "
      "the inputs to see their real format, and skip or handle the ones without a match."),
@@ -364,8 +383,8 @@ _OUTPUT_HINTS: list[tuple[re.Pattern[str], str]] = [
      "the printed values hold tab characters (\\t): the file is tab-separated; read it with "
      "csv.DictReader(f, delimiter='\\t')."),
     (re.compile(r"'\s*\|[^'\n]*\|\s*'"),
-     "the printed values are lines of a markdown table ('| a | b |'), not CSV: split each line on '|', strip the "
-     "cells and skip the |---| line."),
+     "the printed values are lines of a markdown table ('| a | b |'), not CSV: read it with rows = "
+     "read_table(path), a list of dicts (one per row, numbers converted)."),
 ]
 
 
@@ -410,26 +429,64 @@ def _conversion_hint(value: str) -> str:
 
 READ_KEYS_UP_TO_BYTES = 1_000_000  # larger files are not parsed for a hint
 _MISSING_KEY = re.compile(r"KeyError: '(?P<key>[^'\n]+)'")
+_MISSING_OPTION = re.compile(r"NoOptionError: No option '(?P<key>[^'\n]+)' in section")  # configparser's own
 KEYS_LISTED = 30
 
 
 def _missing_key_hint(key: str, workspace: Path) -> str | None:
-    """The real keys (or columns) of the workspace's data files, when none of them is ``key``; None otherwise
-    (the key exists somewhere: the code indexes the wrong level, which the generic hint covers)."""
-    found: list[str] = []
+    """Where ``key`` really is in the workspace's data files (the code indexed the wrong level), or the names
+    closest to it and all the names there are (it is spelled differently); None when no data file says."""
+    ini = _ini_option_hint(key, workspace)
+    if ini is not None:
+        return ini
+    paths: dict[str, dict[str, str]] = {}  # file -> key -> expression
     for path in files_in(workspace):
-        if path.stat().st_size > READ_KEYS_UP_TO_BYTES:
-            continue
-        keys = record_keys(path, path.read_text(encoding="utf-8", errors="replace"))
-        if key in keys:
-            return None
-        if keys:
-            shown = ", ".join(keys[:KEYS_LISTED]) + (", ..." if len(keys) > KEYS_LISTED else "")
-            found.append(f"{path.name}: {shown}")
-    if not found:
+        if path.stat().st_size <= READ_KEYS_UP_TO_BYTES:
+            found = key_paths(path, path.read_text(encoding="utf-8", errors="replace"))
+            if found:
+                paths[path.name] = found
+    if not paths:
         return None
-    return (f"there is no key or column '{key}' in the data; the names there are ({'; '.join(found)}). Use the "
-            "one that holds what you need, spelled exactly so.")
+    for name, found in paths.items():
+        if key in found:
+            return (f"'{key}' is a key of {name}, but not of the object your code indexed: it sits at "
+                    f"{found[key]}. Go down each level on the way (a for loop over each list), then index it; if "
+                    f"some items lack it, use item.get('{key}').")
+    names = {known: where for found in paths.values() for known, where in found.items()}
+    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+    closest = f" The closest: {', '.join(f'{names[c]}' for c in close)}." if close else ""
+    listed = "; ".join(
+        f"{name}: {', '.join(list(found)[:KEYS_LISTED])}{', ...' if len(found) > KEYS_LISTED else ''}"
+        for name, found in paths.items()
+    )
+    return (f"there is no key or column '{key}' in the data.{closest} The names there are ({listed}); use the one "
+            "that holds what you need, spelled exactly so.")
+
+
+def _ini_option_hint(option: str, workspace: Path) -> str | None:
+    """Which sections of the workspace's INI files set ``option`` and which do not, or None when none has it."""
+    for path in files_in(workspace):
+        if path.suffix.lower() not in (".ini", ".cfg", ".conf") or path.stat().st_size > READ_KEYS_UP_TO_BYTES:
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+        except configparser.Error:
+            continue
+        having = [name for name in parser.sections() if parser.has_option(name, option)]
+        if not having:
+            options = list(dict.fromkeys(key for name in parser.sections() for key in parser[name]))
+            if not options:
+                continue
+            close = difflib.get_close_matches(option, options, n=3, cutoff=0.5)
+            closest = f" The closest: {', '.join(close)}." if close else ""
+            return (f"no section of {path.name} sets '{option}'.{closest} Its options are: "
+                    f"{', '.join(options[:KEYS_LISTED])}; use the one that holds what you need, spelled exactly so.")
+        lacking = [name for name in parser.sections() if name not in having]
+        return (f"in {path.name}, the sections {', '.join(having)} set '{option}'; {', '.join(lacking)} do not. "
+                f"Skip the sections you do not need, and for one without it use config[section].get('{option}', "
+                "<the value the file says it takes>) (print(dict(config[section])) shows a section's keys).")
+    return None
 
 
 def error_hint(error_text: str, workspace: Path | None = None) -> str | None:
@@ -439,7 +496,7 @@ def error_hint(error_text: str, workspace: Path | None = None) -> str | None:
         return "the files in the folder are: " + (", ".join(names[:30]) if names else "none")
     if (refused := _NOT_A_NUMBER.search(error_text)) is not None:
         return _conversion_hint(refused.group("value") if refused.group("value") is not None else refused.group("int"))
-    if (missing := _MISSING_KEY.search(error_text)) is not None and workspace is not None:
+    if (missing := _MISSING_KEY.search(error_text) or _MISSING_OPTION.search(error_text)) and workspace is not None:
         hint = _missing_key_hint(missing.group("key"), workspace)
         if hint is not None:
             return hint

@@ -14,26 +14,24 @@ from __future__ import annotations
 import configparser
 import json
 import re
-from html.parser import HTMLParser
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from agents.table_reader import ALIGNED_ROWS_CHECKED, aligned_header, html_tables, markdown_tables
+
 YAML_MAX_CHARS = 200_000  # PyYAML parses in pure Python: seconds for a megabyte
 MAX_NAMES = 10  # keys, columns or sections listed before "..."
-ALIGNED_ROWS_CHECKED = 200  # lines under a candidate header of a space-aligned table that are looked at
 _DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _DELIMITED_SUFFIXES = {".csv", ".tsv", ".tab", ".psv", ".txt", ".dat"}
-_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$")
 _KEY_VALUE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=")
-_ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")  # a cell of a space-aligned table: words with single spaces inside
-_CELL_GAP = re.compile(r"\s{2,}")  # what separates those cells
 _TEXT_SUFFIXES = {".txt", ".log", ".dat", ".text", ".out", ".rpt", ""}
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+# The tables a code model cannot parse on its own get the one reader that parses them all (agents.table_reader).
+_READ_TABLE = "Not CSV: read it with rows = read_table(path), a list of dicts (one per row, numbers converted)"
 # A log line starts with its time: "2025-11-20T06:05", "2025-11-20 06:05:00", "[2025-11-20 ...", "Nov 10 00:00:04"
 # (syslog), "10/11/2025 06:05", "06:05:12".
 _LOG_STAMP = re.compile(
@@ -50,39 +48,47 @@ def file_shape(path: Path, text: str) -> str | None:
                      _aligned_table, _log_lines):
         shape = describe(suffix, text, lines)
         if shape:
-            return shape
+            return shape.replace("read_table(path", f"read_table({path.name!r}")  # a call to copy as it is
     return None
 
 
-def record_keys(path: Path, text: str) -> list[str]:
-    """The column names of a delimited file, or every key of a JSON, JSON Lines or YAML file at any depth (first
-    seen first); [] for other files. A KeyError hint lists them: a small model guesses "weight" where it is "kg"."""
+def key_paths(path: Path, text: str) -> dict[str, str]:
+    """Each key of a JSON, JSON Lines or YAML file (at any depth, first seen first) and the Python expression that
+    reaches its first place (``data['productions'][i]['performances'][j]['status']``); each column of a delimited
+    file as ``row['date']``; {} for other files. A KeyError hint shows them: a small model guesses "weight" where
+    it is "kg", or indexes "status" one level too high."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".tab"):
             header = text.splitlines()[0] if text.strip() else ""
             delimiter = "\t" if "\t" in header else ","
-            return [cell.strip().strip('"') for cell in header.split(delimiter) if cell.strip()]
+            names = [cell.strip().strip('"') for cell in header.split(delimiter) if cell.strip()]
+            return {name: f"row[{name!r}]" for name in names}
         if suffix == ".json":
             data: Any = json.loads(text)
+            root = "data"
         elif suffix in (".jsonl", ".ndjson"):
             data = [json.loads(line) for line in text.splitlines() if line.strip()]
+            root = "rows"
         elif suffix in (".yaml", ".yml") and len(text) <= YAML_MAX_CHARS:
             data = yaml.safe_load(text)
+            root = "data"
         else:
-            return []
+            return {}
     except (ValueError, RecursionError, yaml.YAMLError):
-        return []
-    keys: dict[str, None] = {}
-    stack = [data]
+        return {}
+    paths: dict[str, str] = {}
+    stack: list[tuple[Any, str, int]] = [(data, root, 0)]  # (value, expression that reaches it, lists passed)
     while stack:
-        item = stack.pop()
+        item, where, depth = stack.pop()
         if isinstance(item, dict):
-            keys.update((str(key), None) for key in item)
-            stack.extend(reversed(list(item.values())))
+            for key, value in item.items():
+                paths.setdefault(str(key), f"{where}[{key!r}]")
+            stack.extend((value, f"{where}[{key!r}]", depth) for key, value in reversed(list(item.items())))
         elif isinstance(item, list):
-            stack.extend(reversed(item))
-    return list(keys)
+            index = "ijkmn"[min(depth, 4)]  # one loop variable per list on the way down
+            stack.extend((value, f"{where}[{index}]", depth + 1) for value in reversed(item))
+    return paths
 
 
 def _names(names: list[str]) -> str:
@@ -155,85 +161,29 @@ def _xml(suffix: str, text: str, lines: list[str]) -> str | None:
     return f"XML: root <{root.tag}> holding {inside or 'no elements'}; read it with xml.etree.ElementTree.parse(path)"
 
 
-class _HtmlTables(HTMLParser):
-    """The tables of an HTML page: per table, its header cells (``<th>``, else the first row's) and its row count."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[tuple[list[str], int]] = []  # (header cells, rows under the header)
-        self._rows: list[tuple[bool, list[str]]] = []  # (a header row, its cells) of the open table
-        self._cell: list[str] | None = None
-        self._depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._depth += 1
-            if self._depth == 1:
-                self._rows = []
-        elif self._depth == 1 and tag == "tr":
-            self._rows.append((False, []))
-        elif self._depth == 1 and tag in ("td", "th") and self._rows:
-            self._cell = []
-            if tag == "th":
-                self._rows[-1] = (True, self._rows[-1][1])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._rows:
-            self._rows[-1][1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "table" and self._depth:
-            self._depth -= 1
-            if self._depth == 0 and self._rows:
-                heads = [cells for is_head, cells in self._rows if is_head]
-                header = heads[0] if heads else self._rows[0][1]
-                body = len(self._rows) - (len(heads) if heads else 1)
-                self.tables.append((header, body))
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def _html_tables(suffix: str, text: str, lines: list[str]) -> str | None:
     """An HTML page's tables: a code model reads an .html attachment with csv.DictReader otherwise."""
     start = text.lstrip()[:200].lower()
     if suffix not in _HTML_SUFFIXES and not start.startswith(("<!doctype html", "<html")):
         return None
-    parser = _HtmlTables()
-    try:
-        parser.feed(text)
-        parser.close()
-    except (ValueError, AssertionError):
+    tables = html_tables(text)
+    if not tables:
         return None
-    if not parser.tables:
-        return None
-    described = "; ".join(f"{rows} rows (columns: {_names(header)})" for header, rows in parser.tables[:3])
-    if len(parser.tables) == 1:
-        return f"HTML with a table of {described}. Not CSV: read it with pandas.read_html(path)[0]"
-    return (
-        f"HTML with {len(parser.tables)} tables: {described}. Not CSV: pandas.read_html(path) returns a list with "
-        "one DataFrame per table"
-    )
+    described = "; ".join(f"{len(rows)} rows (columns: {_names(header)})" for header, rows in tables[:3])
+    if len(tables) == 1:
+        return f"HTML with a table of {described}. {_READ_TABLE}"
+    return f"HTML with {len(tables)} tables: {described}. {_READ_TABLE} (read_table(path, table=1) the second)"
 
 
 def _markdown_tables(suffix: str, text: str, lines: list[str]) -> str | None:
-    tables: list[tuple[int, int, list[str]]] = []  # (first line number, data rows, header cells)
-    for index in range(1, len(lines)):
-        if _TABLE_RULE.match(lines[index]) and _TABLE_ROW.match(lines[index - 1]):
-            rows = 0
-            while index + 1 + rows < len(lines) and _TABLE_ROW.match(lines[index + 1 + rows]):
-                rows += 1
-            header = [cell.strip() for cell in lines[index - 1].strip().strip("|").split("|")]
-            tables.append((index, rows, header))
+    tables = markdown_tables(lines)
     if not tables:
         return None
     described = "; ".join(
-        f"from line {start} ({rows} rows; columns: {_names(header)})" for start, rows, header in tables[:3]
+        f"from line {start} ({len(rows)} rows; columns: {_names(header)})" for start, header, rows in tables[:3]
     )
     count = "a markdown table" if len(tables) == 1 else f"{len(tables)} markdown tables"
-    return (
-        f"{count} {described}. Not CSV: split each row on '|' and strip the cells; skip the header's |---| line"
-    )
+    return f"{count} {described}. {_READ_TABLE}"
 
 
 def _ini(suffix: str, text: str, lines: list[str]) -> str | None:
@@ -294,30 +244,18 @@ def _key_values(suffix: str, text: str, lines: list[str]) -> str | None:
 
 
 def _aligned_table(suffix: str, text: str, lines: list[str]) -> str | None:
-    """A report whose table is aligned with spaces (fixed-width columns), found by its header line: three or more
-    cells two spaces apart, with at least two lines below it that split into as many cells."""
+    """A report whose table is aligned with spaces (fixed-width columns), found by its header line."""
     if suffix not in _TEXT_SUFFIXES:
         return None
-    for index, line in enumerate(lines[:60]):
-        header = [cell for cell in _CELL_GAP.split(line.strip()) if cell]
-        if len(header) < 3 or not all(_ALIGNED_CELL.fullmatch(cell) for cell in header):
-            continue
-        if any(re.fullmatch(r"[-\d.,:/]+", cell) for cell in header):
-            continue  # a row of values, not a header
-        below = 0
-        for row in lines[index + 1 : index + 1 + ALIGNED_ROWS_CHECKED]:  # enough to tell; bounded for big files
-            if not row.strip() or set(row.strip()) <= set("-=_ "):
-                continue
-            if len(_CELL_GAP.split(row.strip())) >= len(header) - 1:
-                below += 1
-        if below >= 2:
-            return (
-                f"a table aligned with spaces from line {index + 1} (columns: {_names(header)}; {below} rows "
-                f"{'or more ' if below == ALIGNED_ROWS_CHECKED else ''}below it). Not CSV: read the lines and split "
-                "each row with re.split(r'\\s{2,}', line.strip()) (a cell can hold one space), skipping the lines that "
-                "are not rows"
-            )
-    return None
+    found = aligned_header(lines)
+    if found is None:
+        return None
+    index, header, below = found
+    more = "or more " if below == ALIGNED_ROWS_CHECKED else ""
+    return (
+        f"a table aligned with spaces from line {index + 1} (columns: {_names(header)}; {below} rows {more}below "
+        f"it). {_READ_TABLE}"
+    )
 
 
 def _log_lines(suffix: str, text: str, lines: list[str]) -> str | None:

@@ -468,8 +468,12 @@ def test_a_key_the_data_does_not_have_gets_the_real_names(tmp_path: Path) -> Non
     hint = error_hint("KeyError: 'weight' (line 6: item['weight'])", tmp_path)
     assert hint is not None and "no key or column 'weight'" in hint
     assert "manifest.yaml: containers, id, tare_kg, cargo, goods, kg" in hint and "loans.csv: id, member" in hint
-    # A key that the data has is indexed at the wrong level: the general hint, which says to print the items.
+    assert "The closest" not in hint  # nothing is spelled like it
+    # A key that the data has is indexed at the wrong level: the hint says where it sits.
     hint = error_hint("KeyError: 'kg' (line 6: c['kg'])", tmp_path)
+    assert hint is not None and "it sits at data['containers'][i]['cargo'][j]['kg']" in hint
+    # Where no data file says (a key of the model's own dict), the general hint: print the items.
+    hint = error_hint("KeyError: 'kg' (line 6: c['kg'])", tmp_path / "missing")
     assert hint is not None and hint.startswith("print a few of the items")
 
 
@@ -490,3 +494,39 @@ async def test_rows_read_with_the_wrong_reader_get_a_hint(tmp_path: Path) -> Non
 
     assert output_hint(str([{"# Huts": "| Hut | Beds |"}])).startswith("the printed values are lines of a markdown")
     assert output_hint(str([["Alba", "28"], "a | b"])) is None and output_hint("12\nx | y |") is None
+
+
+def test_a_key_at_another_level_is_shown_where_it_sits(tmp_path: Path) -> None:
+    from agents.code_actions import error_hint
+
+    shows = {"productions": [{"title": "Orchard", "performances": [{"date": "2025-10-01", "status": "played"}]}]}
+    (tmp_path / "shows.json").write_text(json.dumps(shows))
+    hint = error_hint("KeyError: 'status' (line 3: p['status'])", tmp_path)
+    assert hint is not None and "it sits at data['productions'][i]['performances'][j]['status']" in hint
+    hint = error_hint("KeyError: 'performance' (line 3: p['performance'])", tmp_path)
+    assert hint is not None and "The closest: data['productions'][i]['performances']." in hint
+
+
+def test_an_ini_option_says_which_sections_set_it_or_what_is_closest(tmp_path: Path) -> None:
+    from agents.code_actions import error_hint
+
+    (tmp_path / "lifts.ini").write_text("[defaults]\nstatus = open\n\n[lift.A]\nvertical_m = 412\n\n[lift.B]\nstatus = closed\n")
+    hint = error_hint("KeyError: 'status' (line 4: config[s]['status'])", tmp_path)
+    assert hint is not None and "the sections defaults, lift.B set 'status'; lift.A do not" in hint
+    hint = error_hint("NoOptionError: No option 'vertical_rise' in section: 'lift.A' (line 2: x)", tmp_path)
+    assert hint is not None and "no section of lifts.ini sets 'vertical_rise'. The closest: vertical_m." in hint
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("AttributeError: 'NoneType' object has no attribute 'text' (line 6: o.find('price').text)", "XML .find()"),
+        ("AttributeError: 'dict' object has no attribute 'split' (line 1: row.split('|'))", "instead of calling .split()"),
+        ("AttributeError: 'NoneType' object has no attribute 'group' (line 3: m.group(1))", "re.search finds no match"),
+    ],
+)
+def test_attribute_errors_name_what_the_value_really_is(error: str, expected: str) -> None:
+    from agents.code_actions import error_hint
+
+    hint = error_hint(error)
+    assert hint is not None and expected in hint

@@ -33,7 +33,7 @@ def test_a_markdown_table_further_down_is_found_and_called_not_csv() -> None:
     found = shape("huts.md", text)
     assert found == (
         "a markdown table from line 5 (2 rows; columns: Hut, Beds). "
-        "Not CSV: split each row on '|' and strip the cells; skip the header's |---| line"
+        "Not CSV: read it with rows = read_table('huts.md'), a list of dicts (one per row, numbers converted)"
     )
     two = shape("t.md", text + "\n| a | b |\n| --- | --- |\n| 1 | 2 |\n")
     assert two is not None and two.startswith("2 markdown tables from line 5 (2 rows")
@@ -98,18 +98,20 @@ def test_key_value_lines_name_their_keys_and_the_regex_that_reads_them() -> None
     )
 
 
-def test_an_html_table_is_named_with_its_columns_and_pandas_reader() -> None:
+def test_an_html_table_is_named_with_its_columns_and_read_table() -> None:
     page = (
         "<!DOCTYPE html>\n<html><body><h1>Marks</h1><p>abs: absent</p>\n<table>\n"
         "<tr><th>Student</th><th>Maths</th></tr>\n<tr><td>Ann <b>Lee</b></td><td>88</td></tr>\n"
         "<tr><td>Bo</td><td>abs</td></tr>\n</table></body></html>\n"
     )
     assert shape("marks.html", page) == (
-        "HTML with a table of 2 rows (columns: Student, Maths). Not CSV: read it with pandas.read_html(path)[0]"
+        "HTML with a table of 2 rows (columns: Student, Maths). Not CSV: read it with rows = "
+        "read_table('marks.html'), a list of dicts (one per row, numbers converted)"
     )
     two = page.replace("</table>", "</table><table><tr><td>x</td><td>y</td></tr><tr><td>1</td><td>2</td></tr></table>")
     described = shape("marks.htm", two)
     assert described is not None and described.startswith("HTML with 2 tables: 2 rows (columns: Student, Maths); 1 rows")
+    assert described.endswith("(read_table('marks.htm', table=1) the second)")
     assert shape("page.html", "<html><body><p>No table here.</p></body></html>") is None
 
 
@@ -138,7 +140,7 @@ def test_a_space_aligned_report_is_found_under_its_title_lines() -> None:
         "a table aligned with spaces from line 4 (columns: DAY, BRANCH, LOANS, RETURNS; 3 rows below it). "
         "Not CSV"
     )
-    assert "re.split(r'\\s{2,}', line.strip())" in found
+    assert found.endswith("read it with rows = read_table('loans.txt'), a list of dicts (one per row, numbers converted)")
 
 
 def test_no_text_file_of_this_repo_is_called_a_table_it_is_not() -> None:
