@@ -448,6 +448,9 @@ def _missing_key_hint(key: str, workspace: Path) -> str | None:
     if not paths:
         return None
     for name, found in paths.items():
+        if key in found and found[key].startswith("read_table("):
+            return (f"'{key}' is a column of the table in {name}, which is not CSV (csv.DictReader cannot read it): "
+                    f"read it with rows = read_table({name!r}), then index each row['{key}'].")
         if key in found:
             return (f"'{key}' is a key of {name}, but not of the object your code indexed: it sits at "
                     f"{found[key]}. Go down each level on the way (a for loop over each list), then index it; if "

@@ -55,9 +55,13 @@ def file_shape(path: Path, text: str) -> str | None:
 def key_paths(path: Path, text: str) -> dict[str, str]:
     """Each key of a JSON, JSON Lines or YAML file (at any depth, first seen first) and the Python expression that
     reaches its first place (``data['productions'][i]['performances'][j]['status']``); each column of a delimited
-    file as ``row['date']``; {} for other files. A KeyError hint shows them: a small model guesses "weight" where
-    it is "kg", or indexes "status" one level too high."""
+    file as ``row['date']``, and of a table that only read_table reads (markdown, HTML, aligned with spaces) as
+    ``read_table('f.md')[i]['date']``; {} for other files. A KeyError hint shows them: a small model guesses
+    "weight" where it is "kg", indexes "status" one level too high, or reads an HTML table with csv.DictReader."""
     suffix = path.suffix.lower()
+    header = _read_table_header(path, text)
+    if header:
+        return {name: f"read_table({path.name!r})[i][{name!r}]" for name in header}
     try:
         if suffix in (".csv", ".tsv", ".tab"):
             header = text.splitlines()[0] if text.strip() else ""
@@ -89,6 +93,24 @@ def key_paths(path: Path, text: str) -> dict[str, str]:
             index = "ijkmn"[min(depth, 4)]  # one loop variable per list on the way down
             stack.extend((value, f"{where}[{index}]", depth + 1) for value in reversed(item))
     return paths
+
+
+def _read_table_header(path: Path, text: str) -> list[str]:
+    """The columns of the first table of a markdown, HTML or space-aligned file; [] for every other file."""
+    suffix = path.suffix.lower()
+    start = text.lstrip()[:200].lower()
+    if suffix in _HTML_SUFFIXES or start.startswith(("<!doctype html", "<html")):
+        tables = html_tables(text)
+        return tables[0][0] if tables else []
+    lines = text.splitlines()
+    if suffix in (".md", ".markdown") or suffix in _TEXT_SUFFIXES:
+        found = markdown_tables(lines)
+        if found:
+            return found[0][1]
+        aligned = aligned_header(lines) if suffix in _TEXT_SUFFIXES else None
+        if aligned is not None and not _delimited(suffix, text, lines):
+            return aligned[1]
+    return []
 
 
 def _names(names: list[str]) -> str:

@@ -530,3 +530,16 @@ def test_attribute_errors_name_what_the_value_really_is(error: str, expected: st
 
     hint = error_hint(error)
     assert hint is not None and expected in hint
+
+
+def test_a_column_of_a_table_csv_cannot_read_points_to_read_table(tmp_path: Path) -> None:
+    from agents.code_actions import error_hint
+
+    (tmp_path / "backers.html").write_text(
+        "<!DOCTYPE html><html><body><table><tr><th>Backer</th><th>Tier</th></tr>"
+        "<tr><td>Ann</td><td>Mug</td></tr></table></body></html>"
+    )
+    hint = error_hint("KeyError: 'Backer' (line 5: if row['Backer'] == 'Ann':)", tmp_path)
+    assert hint is not None and "read it with rows = read_table('backers.html'), then index each row['Backer']" in hint
+    hint = error_hint("KeyError: 'backer' (line 5: row['backer'])", tmp_path)
+    assert hint is not None and "The closest: read_table('backers.html')[i]['Backer']." in hint
