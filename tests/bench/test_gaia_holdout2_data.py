@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.bench.gaia_set_readers import fmt, unique_top
+
 GAIA_HOLDOUT_2 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-2"
 
 
@@ -32,16 +34,6 @@ def _text(name: str) -> str:
 def _csv(name: str) -> list[dict[str, str]]:
     with (GAIA_HOLDOUT_2 / name).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _unique_top(scores: dict[str, float]) -> str:
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    assert len(ranked) == 1 or ranked[0][1] != ranked[1][1], f"tie for the top: {ranked[:2]}"
-    return ranked[0][0]
 
 
 # matches.csv: a football league's results; postponed matches have empty goal cells.
@@ -281,12 +273,12 @@ def _species_per_site(*, with_unverified: bool = False, fold_case: bool = True) 
 
 
 def l1_01() -> str:
-    return _fmt(2000 * 3 / 8)
+    return fmt(2000 * 3 / 8)
 
 
 def l1_02() -> str:
     row = next(r for r in _csv("matches.csv") if r["match_id"] == "M07")
-    return _fmt(int(row["home_goals"]) + int(row["away_goals"]))
+    return fmt(int(row["home_goals"]) + int(row["away_goals"]))
 
 
 def l1_03() -> str:
@@ -301,7 +293,7 @@ def l1_04() -> str:
 
 
 def l1_05() -> str:
-    return _fmt(next(i["packs_in_stock"] for i in _stock() if i["name"] == "Loratadine 10 mg tablets"))
+    return fmt(next(i["packs_in_stock"] for i in _stock() if i["name"] == "Loratadine 10 mg tablets"))
 
 
 def l1_06() -> str:
@@ -309,7 +301,7 @@ def l1_06() -> str:
 
 
 def l1_07() -> str:
-    return _fmt(len(re.findall(r"[aeiou]", "encyclopaedia")))
+    return fmt(len(re.findall(r"[aeiou]", "encyclopaedia")))
 
 
 def l1_08() -> str:
@@ -317,7 +309,7 @@ def l1_08() -> str:
 
 
 def l1_09() -> str:
-    return _fmt(sum(1 for r in _readings(with_faults=True) if r["status"] == "fault"))
+    return fmt(sum(1 for r in _readings(with_faults=True) if r["status"] == "fault"))
 
 
 def l1_10() -> str:
@@ -325,15 +317,15 @@ def l1_10() -> str:
 
 
 def l2_01() -> str:
-    return _fmt(_league(_matches())["Harbour Rovers"]["scored"])
+    return fmt(_league(_matches())["Harbour Rovers"]["scored"])
 
 
 def l2_02() -> str:
-    return _fmt(sum(1 for _, e in _episodes() if e["published"][:7] == "2025-03"))
+    return fmt(sum(1 for _, e in _episodes() if e["published"][:7] == "2025-03"))
 
 
 def l2_03() -> str:
-    return _fmt(sum(1 for _, stops in _services() if any(s["station"] == "Saltings Halt" for s in stops)))
+    return fmt(sum(1 for _, stops in _services() if any(s["station"] == "Saltings Halt" for s in stops)))
 
 
 def l2_04() -> str:
@@ -341,36 +333,36 @@ def l2_04() -> str:
 
 
 def l2_05() -> str:
-    return _fmt(sum(1 for *_, result in _games() if result == "1/2-1/2"))
+    return fmt(sum(1 for *_, result in _games() if result == "1/2-1/2"))
 
 
 def l2_06() -> str:
-    return _fmt(sum(int(s["JUNIORS"]) for s in _pool_sessions() if s["JUNIORS"] != "-"))
+    return fmt(sum(int(s["JUNIORS"]) for s in _pool_sessions() if s["JUNIORS"] != "-"))
 
 
 def l2_07() -> str:
-    return _fmt(round(_zone_b_humidity(), 1))
+    return fmt(round(_zone_b_humidity(), 1))
 
 
 def l2_08() -> str:
-    return _fmt(_goldfinches())
+    return fmt(_goldfinches())
 
 
 def l2_09() -> str:
-    return _fmt((date(2025, 4, 3) - date(2025, 1, 17)).days)
+    return fmt((date(2025, 4, 3) - date(2025, 1, 17)).days)
 
 
 def l2_10() -> str:
-    return _fmt(round(_night_ferry_minutes(), 1))
+    return fmt(round(_night_ferry_minutes(), 1))
 
 
 def l2_11() -> str:
-    return _fmt(sum(1 for _, _, home_goals, away_goals in _matches() if home_goals == away_goals))
+    return fmt(sum(1 for _, _, home_goals, away_goals in _matches() if home_goals == away_goals))
 
 
 def l2_12() -> str:
     points, _ = _scores()
-    return _fmt(points["Milan Varga"])
+    return fmt(points["Milan Varga"])
 
 
 def l3_01() -> str:
@@ -382,11 +374,11 @@ def l3_02() -> str:
 
 
 def l3_03() -> str:
-    return _fmt(round(_value_expiring_in_2025(), 2))
+    return fmt(round(_value_expiring_in_2025(), 2))
 
 
 def l3_04() -> str:
-    return _unique_top(_temperature_ranges("2025-04-12"))
+    return unique_top(_temperature_ranges("2025-04-12"))
 
 
 def _chess_ranking() -> list[str]:
@@ -401,15 +393,15 @@ def l3_05() -> str:
 
 
 def l3_06() -> str:
-    return _unique_top(_mean_minutes_by_show("2025"))
+    return unique_top(_mean_minutes_by_show("2025"))
 
 
 def l3_07() -> str:
-    return _unique_top(_species_per_site())
+    return unique_top(_species_per_site())
 
 
 def l3_08() -> str:
-    return _unique_top(_mean_attendance_by_type())
+    return unique_top(_mean_attendance_by_type())
 
 
 # Each expected answer, computed independently of metadata.jsonl (compared with it in test_gaia_sets.py).
@@ -494,8 +486,8 @@ def test_the_stock_list_conditions_matter() -> None:
 
 def test_the_sensor_faults_and_the_day_matter() -> None:
     assert round(_zone_b_humidity(with_faults=True), 1) != round(_zone_b_humidity(), 1)
-    assert _unique_top(_temperature_ranges("2025-04-12", with_faults=True)) != l3_04()
-    assert _unique_top(_temperature_ranges("2025-04-11")) != l3_04()
+    assert unique_top(_temperature_ranges("2025-04-12", with_faults=True)) != l3_04()
+    assert unique_top(_temperature_ranges("2025-04-11")) != l3_04()
 
 
 def test_the_chess_tie_break_matters() -> None:
@@ -507,15 +499,15 @@ def test_the_chess_tie_break_matters() -> None:
 
 
 def test_the_podcast_year_filter_matters() -> None:
-    assert _unique_top(_mean_minutes_by_show(None)) != l3_06()
+    assert unique_top(_mean_minutes_by_show(None)) != l3_06()
 
 
 def test_the_bird_count_case_and_verification_matter() -> None:
     assert _goldfinches(fold_case=False) != _goldfinches()
     assert _goldfinches(with_unverified=True) != _goldfinches()
-    assert _unique_top(_species_per_site(fold_case=False)) != l3_07()
+    assert unique_top(_species_per_site(fold_case=False)) != l3_07()
     assert max(_species_per_site(with_unverified=True).items(), key=lambda kv: kv[1])[0] != l3_07()
 
 
 def test_the_pool_sessions_that_did_not_run_matter() -> None:
-    assert _unique_top(_mean_attendance_by_type(closed_as_zero=True)) != l3_08()
+    assert unique_top(_mean_attendance_by_type(closed_as_zero=True)) != l3_08()

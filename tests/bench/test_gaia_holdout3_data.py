@@ -7,8 +7,6 @@ this module holds the recomputations and the checks that only this set needs.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import statistics
@@ -20,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.bench.gaia_set_readers import fmt, read_csv, read_text, unique_top
+
 GAIA_HOLDOUT_3 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-3"
 
 
@@ -27,21 +27,11 @@ GAIA_HOLDOUT_3 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-hold
 
 
 def _text(name: str) -> str:
-    return (GAIA_HOLDOUT_3 / name).read_text(encoding="utf-8")
+    return read_text(GAIA_HOLDOUT_3, name)
 
 
 def _csv(name: str, delimiter: str = ",") -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(_text(name)), delimiter=delimiter))
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _unique_top(scores: dict[str, float], *, lowest: bool = False) -> str:
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=not lowest)
-    assert len(ranked) == 1 or ranked[0][1] != ranked[1][1], f"tie for the top: {ranked[:2]}"
-    return ranked[0][0]
+    return read_csv(GAIA_HOLDOUT_3, name, delimiter)
 
 
 def _hms(seconds: int) -> str:
@@ -303,12 +293,12 @@ def _kwh_per_hour(*, window_hours: float | None = None) -> dict[str, float]:
 
 
 def l1_01() -> str:
-    return _fmt(2340 * 15 / 100)
+    return fmt(2340 * 15 / 100)
 
 
 def l1_02() -> str:
     (baked,) = [b for d, p, b, _ in _bakes() if (d, p) == ("2025-10-15", "croissant")]
-    return _fmt(baked)
+    return fmt(baked)
 
 
 def l1_03() -> str:
@@ -334,19 +324,19 @@ def l1_07() -> str:
 
 
 def l1_08() -> str:
-    return _fmt(_marks()["Hester Quill"]["Chemistry"])
+    return fmt(_marks()["Hester Quill"]["Chemistry"])
 
 
 def l1_09() -> str:
-    return _fmt(next(c["tare_kg"] for c in _containers() if c["id"] == "OBXU 772498-1"))
+    return fmt(next(c["tare_kg"] for c in _containers() if c["id"] == "OBXU 772498-1"))
 
 
 def l1_10() -> str:
-    return _fmt((datetime(2026, 1, 1, 14, 5) - datetime(2026, 1, 1, 9, 47)).total_seconds() / 60)
+    return fmt((datetime(2026, 1, 1, 14, 5) - datetime(2026, 1, 1, 9, 47)).total_seconds() / 60)
 
 
 def l2_01() -> str:
-    return _fmt(sum(b for _, p, b, _ in _bakes() if p == "rye, seeded"))
+    return fmt(sum(b for _, p, b, _ in _bakes() if p == "rye, seeded"))
 
 
 def l2_02() -> str:
@@ -356,50 +346,50 @@ def l2_02() -> str:
 
 
 def l2_03() -> str:
-    return _fmt(sum(1 for i in _issues() if i["state"] == "open" and "bug" in i["labels"]))
+    return fmt(sum(1 for i in _issues() if i["state"] == "open" and "bug" in i["labels"]))
 
 
 def l2_04() -> str:
     per_flight: dict[str, int] = defaultdict(int)
     for change in _gate_changes():
         per_flight[change["flight"]] += 1
-    return _fmt(sum(1 for n in per_flight.values() if n > 1))
+    return fmt(sum(1 for n in per_flight.values() if n > 1))
 
 
 def l2_05() -> str:
-    return _fmt(
+    return fmt(
         sum(1 for r in _rota() if r["staff"] == "Amara Qell" and r["shift"] == "N" and r["date"].startswith("2025-11-"))
     )
 
 
 def l2_06() -> str:
-    return _fmt(round(statistics.mean(m["Physics"] for m in _marks().values() if m["Physics"] is not None), 1))
+    return fmt(round(statistics.mean(m["Physics"] for m in _marks().values() if m["Physics"] is not None), 1))
 
 
 def l2_07() -> str:
-    return _fmt(sum(c["tare_kg"] + _cargo_kg(c) for c in _containers() if c["type"] == "reefer"))
+    return fmt(sum(c["tare_kg"] + _cargo_kg(c) for c in _containers() if c["type"] == "reefer"))
 
 
 def l2_08() -> str:
-    return _fmt(round(_consumption("em207"), 1))
+    return fmt(round(_consumption("em207"), 1))
 
 
 def l2_09() -> str:
     days = [date(2026, 3, 1) + timedelta(days=n) for n in range(31)]
     assert all(d.month == 3 for d in days)
-    return _fmt(sum(1 for d in days if d.weekday() < 5))
+    return fmt(sum(1 for d in days if d.weekday() < 5))
 
 
 def l2_10() -> str:
-    return _fmt(sum(1 for t in _stage_times().values() if set(t) == set(STAGES)))
+    return fmt(sum(1 for t in _stage_times().values() if set(t) == set(STAGES)))
 
 
 def l2_11() -> str:
-    return _fmt(sum(len(i["comments"]) for i in _issues() if i["milestone"] == "v2.4"))
+    return fmt(sum(len(i["comments"]) for i in _issues() if i["milestone"] == "v2.4"))
 
 
 def l2_12() -> str:
-    return _fmt(sum(1 for c in _gate_changes() if c["to_gate"].startswith("C")))
+    return fmt(sum(1 for c in _gate_changes() if c["to_gate"].startswith("C")))
 
 
 def l3_01() -> str:
@@ -407,7 +397,7 @@ def l3_01() -> str:
 
 
 def l3_02() -> str:
-    top = _unique_top(_waste_share())
+    top = unique_top(_waste_share())
     # Answer with the name as written in most of its rows.
     spellings = Counter(r["product"] for r in _csv("bakery_log.csv") if r["product"].casefold() == top)
     return spellings.most_common(1)[0][0]
@@ -418,7 +408,7 @@ def l3_03() -> str:
 
 
 def l3_04() -> str:
-    return _unique_top(_mean_days_to_close(), lowest=True)
+    return unique_top(_mean_days_to_close(), lowest=True)
 
 
 def l3_05() -> str:
@@ -430,11 +420,11 @@ def l3_06() -> str:
 
 
 def l3_07() -> str:
-    return _unique_top(_cargo_by_destination())
+    return unique_top(_cargo_by_destination())
 
 
 def l3_08() -> str:
-    return _unique_top(_kwh_per_hour())
+    return unique_top(_kwh_per_hour())
 
 
 # Each expected answer, computed independently of metadata.jsonl (compared with it in test_gaia_sets.py).
@@ -488,8 +478,8 @@ def test_the_bakery_log_quirks_matter() -> None:
     assert any(r["product"] == "Rye, seeded" for r in rows) and all(len(r) == 5 for r in rows)
     assert sum(b for _, p, b, _ in _bakes(fold_case=False) if p == "Rye, seeded") != int(l2_01())
     # Case folding and leaving out the unrecorded days both decide the product with the highest waste share.
-    assert _unique_top(_waste_share(fold_case=False)).casefold() != l3_02().casefold()
-    assert _unique_top(_waste_share(missing_as_zero=True)).casefold() != l3_02().casefold()
+    assert unique_top(_waste_share(fold_case=False)).casefold() != l3_02().casefold()
+    assert unique_top(_waste_share(missing_as_zero=True)).casefold() != l3_02().casefold()
 
 
 def test_the_stage_race_rules_matter() -> None:
@@ -499,7 +489,7 @@ def test_the_stage_race_rules_matter() -> None:
 
 
 def test_the_issue_month_filter_matters() -> None:
-    assert _unique_top(_mean_days_to_close(month=None), lowest=True) != l3_04()
+    assert unique_top(_mean_days_to_close(month=None), lowest=True) != l3_04()
     assert sum(1 for i in _issues() if "bug" in i["labels"]) != int(l2_03())
 
 
@@ -530,12 +520,12 @@ def test_the_exam_ranking_rules_matter() -> None:
 
 
 def test_the_manifest_conditions_matter() -> None:
-    assert _unique_top(_cargo_by_destination(with_held=True)) != l3_07()
-    assert _unique_top(_cargo_by_destination(with_tare=True)) != l3_07()
+    assert unique_top(_cargo_by_destination(with_held=True)) != l3_07()
+    assert unique_top(_cargo_by_destination(with_tare=True)) != l3_07()
 
 
 def test_the_meter_log_traps_are_there() -> None:
     assert round(_consumption("em207", with_bad=True), 1) != round(_consumption("em207"), 1)
     # Dividing by the whole 48 hours, or ranking by total consumption, names another meter.
-    assert _unique_top(_kwh_per_hour(window_hours=48)) != l3_08()
-    assert _unique_top({m: _consumption(m) for m in _readings()}) != l3_08()
+    assert unique_top(_kwh_per_hour(window_hours=48)) != l3_08()
+    assert unique_top({m: _consumption(m) for m in _readings()}) != l3_08()

@@ -8,8 +8,6 @@ this module holds the recomputations and the checks that only this set needs.
 from __future__ import annotations
 
 import configparser
-import csv
-import io
 import json
 import re
 import statistics
@@ -19,6 +17,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from tests.bench.gaia_set_readers import clock, fmt, read_csv, read_text, unique_top
+
 GAIA_HOLDOUT_4 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-4"
 
 
@@ -26,29 +26,15 @@ GAIA_HOLDOUT_4 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-hold
 
 
 def _text(name: str) -> str:
-    return (GAIA_HOLDOUT_4 / name).read_text(encoding="utf-8")
+    return read_text(GAIA_HOLDOUT_4, name)
 
 
 def _csv(name: str, delimiter: str = ",") -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(_text(name)), delimiter=delimiter))
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _unique_top(scores: dict[str, float], *, lowest: bool = False) -> str:
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=not lowest)
-    assert len(ranked) == 1 or ranked[0][1] != ranked[1][1], f"tie for the top: {ranked[:2]}"
-    return ranked[0][0]
-
-
-def _clock(hh_mm: str) -> datetime:
-    return datetime.strptime(hh_mm, "%H:%M")
+    return read_csv(GAIA_HOLDOUT_4, name, delimiter)
 
 
 def _hours_between(start: str, end: str) -> float:
-    return (_clock(end) - _clock(start)).total_seconds() / 3600
+    return (clock(end) - clock(start)).total_seconds() / 3600
 
 
 # harvest.csv: a vineyard's harvest log; two block names quoted with a comma in them, variety names in mixed case,
@@ -278,26 +264,26 @@ PHRASE = "quiet harbours keep old lanterns burning"
 
 
 def l1_01() -> str:
-    return _fmt(SENTENCE.lower().count("e"))
+    return fmt(SENTENCE.lower().count("e"))
 
 
 def l1_02() -> str:
     (kg,) = [int(r["kg"]) for r in _harvest() if r["date"] == "2025-09-18" and r["block"] == "Old Vines"]
-    return _fmt(kg)
+    return fmt(kg)
 
 
 def l1_03() -> str:
     (perf,) = [
         p for p in _production("Salt and Thunder")["performances"] if p["date"] == "2025-10-11" and p["time"] == "14:30"
     ]
-    return _fmt(perf["sales"]["circle"]["sold"])
+    return fmt(perf["sales"]["circle"]["sold"])
 
 
 def l1_04() -> str:
     (qty,) = [
         e["qty"] for e in _picks() if e["order"] == "SO-8814" and e["sku"] == "TL-3320" and e["status"] == "picked"
     ]
-    return _fmt(qty)
+    return fmt(qty)
 
 
 def l1_05() -> str:
@@ -329,7 +315,7 @@ def l1_10() -> str:
 
 
 def l2_01() -> str:
-    return _fmt(
+    return fmt(
         sum(
             int(r["kg"])
             for r in _harvest()
@@ -345,27 +331,27 @@ def l2_02() -> str:
         if perf["status"] == "played"
         for tier in perf["sales"].values()
     )
-    return _fmt(revenue)
+    return fmt(revenue)
 
 
 def l2_03() -> str:
-    return _fmt(len({e["order"] for e in _picks() if e["status"] == "short"}))
+    return fmt(len({e["order"] for e in _picks() if e["status"] == "short"}))
 
 
 def l2_04() -> str:
     first, last = date(2025, 6, 1), date(2025, 7, 31)
-    return _fmt(
+    return fmt(
         sum(1 for r in _inspections() if r["queen_seen"] == "no" and first <= date.fromisoformat(r["date"]) <= last)
     )
 
 
 def l2_05() -> str:
-    return _fmt(sum(int(lift["capacity_per_hour"]) for lift in _open_lifts().values()))
+    return fmt(sum(int(lift["capacity_per_hour"]) for lift in _open_lifts().values()))
 
 
 def l2_06() -> str:
     boats = _regatta()
-    return _fmt(sum(_race_points(p, len(boats)) for p in boats["Puffin Muffin"]["places"]))
+    return fmt(sum(_race_points(p, len(boats)) for p in boats["Puffin Muffin"]["places"]))
 
 
 def l2_07() -> str:
@@ -374,11 +360,11 @@ def l2_07() -> str:
         for r in _signins()
         if r["Volunteer"] == "Wren Hadley" and r["Date"].startswith("2025-10-")
     )
-    return _fmt(hours)
+    return fmt(hours)
 
 
 def l2_08() -> str:
-    return _fmt(_purchases_between(1980, 1999))
+    return fmt(_purchases_between(1980, 1999))
 
 
 def l2_09() -> str:
@@ -396,7 +382,7 @@ def l2_11() -> str:
 
 
 def l2_12() -> str:
-    return _fmt(
+    return fmt(
         sum(
             tier["comps"]
             for production in _box_office()["productions"]
@@ -408,11 +394,11 @@ def l2_12() -> str:
 
 
 def l3_01() -> str:
-    return _unique_top(_block_brix())
+    return unique_top(_block_brix())
 
 
 def l3_02() -> str:
-    return _unique_top(_mean_occupancy())
+    return unique_top(_mean_occupancy())
 
 
 def l3_03() -> str:
@@ -424,7 +410,7 @@ def l3_04() -> str:
 
 
 def l3_05() -> str:
-    return _fmt(sum(_daily_capacity(lift) for lift in _open_lifts().values()))
+    return fmt(sum(_daily_capacity(lift) for lift in _open_lifts().values()))
 
 
 def l3_06() -> str:
@@ -436,7 +422,7 @@ def l3_07() -> str:
 
 
 def l3_08() -> str:
-    return _unique_top(_on_loan_by_dept(LOAN_DAY))
+    return unique_top(_on_loan_by_dept(LOAN_DAY))
 
 
 # Each expected answer, computed independently of metadata.jsonl (compared with it in test_gaia_sets.py).
@@ -506,14 +492,14 @@ def test_the_harvest_log_quirks_matter() -> None:
     exact = sum(int(r["kg"]) for r in rows if r["block"] == "Hillside, north" and r["variety"] == "Riesling")
     assert exact != int(l2_01())
     # Weighting by kg, and leaving unmeasured rows out entirely, both decide the block.
-    assert _unique_top(_block_brix(weighted=False)) != l3_01()
-    assert _unique_top(_block_brix(unmeasured_in_weight=True)) != l3_01()
+    assert unique_top(_block_brix(weighted=False)) != l3_01()
+    assert unique_top(_block_brix(unmeasured_in_weight=True)) != l3_01()
     assert "," not in l3_01()  # a name the list-splitting scorer reads as one item
 
 
 def test_the_box_office_rules_matter() -> None:
-    assert _unique_top(_mean_occupancy(with_comps=False)) != l3_02()
-    assert _unique_top(_mean_occupancy(with_cancelled=True)) != l3_02()
+    assert unique_top(_mean_occupancy(with_comps=False)) != l3_02()
+    assert unique_top(_mean_occupancy(with_cancelled=True)) != l3_02()
     glass = _production("The Glass Orchard")["performances"]
     with_cancelled = sum(t["price"] * t["sold"] for p in glass for t in p["sales"].values())
     assert with_cancelled != int(l2_02())
@@ -572,12 +558,12 @@ def test_the_volunteer_badge_rules_matter() -> None:
     assert _badge_holders(strictly_more=True) != badge
     assert _badge_holders(by_rows=True) != badge
     wren_all = sum(_hours_between(r["Start"], r["End"]) for r in _signins() if r["Volunteer"] == "Wren Hadley")
-    assert _fmt(wren_all) != l2_07()
+    assert fmt(wren_all) != l2_07()
 
 
 def test_the_catalogue_rules_matter() -> None:
     assert _purchases_between(1981, 1998) != int(l2_08())
-    assert _unique_top(_on_loan_by_dept(LOAN_DAY, any_date=True)) != l3_08()
+    assert unique_top(_on_loan_by_dept(LOAN_DAY, any_date=True)) != l3_08()
     exclusive = _on_loan_by_dept(LOAN_DAY, inclusive=False)
     assert max(exclusive.values()) < _on_loan_by_dept(LOAN_DAY)[l3_08()]
     assert exclusive.get(l3_08(), 0) < max(exclusive.values())

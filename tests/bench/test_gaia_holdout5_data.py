@@ -7,8 +7,6 @@ this module holds the recomputations and the checks that only this set needs.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -20,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.bench.gaia_set_readers import clock, fmt, read_csv, read_text, unique_top
+
 GAIA_HOLDOUT_5 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-5"
 
 
@@ -27,29 +27,15 @@ GAIA_HOLDOUT_5 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-hold
 
 
 def _text(name: str) -> str:
-    return (GAIA_HOLDOUT_5 / name).read_text(encoding="utf-8")
+    return read_text(GAIA_HOLDOUT_5, name)
 
 
 def _csv(name: str, delimiter: str = ",") -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(_text(name)), delimiter=delimiter))
-
-
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _unique_top(scores: dict[str, float], *, lowest: bool = False) -> str:
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=not lowest)
-    assert len(ranked) == 1 or ranked[0][1] != ranked[1][1], f"tie for the top: {ranked[:2]}"
-    return ranked[0][0]
-
-
-def _clock(hh_mm: str) -> datetime:
-    return datetime.strptime(hh_mm, "%H:%M")
+    return read_csv(GAIA_HOLDOUT_5, name, delimiter)
 
 
 def _minutes_between(start: str, end: str) -> int:
-    return int((_clock(end) - _clock(start)).total_seconds() // 60)
+    return int((clock(end) - clock(start)).total_seconds() // 60)
 
 
 def _seconds(h_mm_ss: str) -> int:
@@ -194,7 +180,7 @@ NIGHTS = [date(2026, 4, 10) + timedelta(days=i) for i in range(7)]
 
 
 def _busiest_night(**rules: bool) -> str:
-    return _unique_top({night.isoformat(): _occupied(night, **rules) for night in NIGHTS})
+    return unique_top({night.isoformat(): _occupied(night, **rules) for night in NIGHTS})
 
 
 def _suite_revenue(*, all_statuses: bool = False, april_nights_only: bool = False) -> int:
@@ -462,18 +448,18 @@ def _shift(word: str, by: int) -> str:
 
 
 def l1_01() -> str:
-    return _fmt(_words_with("o"))
+    return fmt(_words_with("o"))
 
 
 def l1_02() -> str:
     (row,) = [r for r in _appointments() if r["appt_id"] == "A-0307"]
-    return _fmt(_fee(row))
+    return fmt(_fee(row))
 
 
 def l1_03() -> str:
     (vessel,) = [v for v in _fleet() if v["name"] == "Glasrock"]
     (trip,) = [t for t in vessel["trips"] if t["sailed"] == "2026-02-09"]
-    return _fmt(trip["landings"]["haddock"])
+    return fmt(trip["landings"]["haddock"])
 
 
 def l1_04() -> str:
@@ -483,7 +469,7 @@ def l1_04() -> str:
 
 def l1_05() -> str:
     (booking,) = [b for b in _bookings() if b["booking"] == "HM-5521"]
-    return _fmt(_nights(booking))
+    return fmt(_nights(booking))
 
 
 def l1_06() -> str:
@@ -499,7 +485,7 @@ def l1_07() -> str:
 def l1_08() -> str:
     (plant,) = [p for s in _nursery()["sections"] for p in s["plants"] if p["name"] == "Lavandula 'Hidcote'"]
     (size,) = [s for s in plant["sizes"] if s["pot"] == "2L"]
-    return _fmt(size["qty"])
+    return fmt(size["qty"])
 
 
 def l1_09() -> str:
@@ -508,52 +494,52 @@ def l1_09() -> str:
 
 
 def l1_10() -> str:
-    return _fmt(round(HOLD_M3 / FOOT_M**3))
+    return fmt(round(HOLD_M3 / FOOT_M**3))
 
 
 def l2_01() -> str:
-    return _fmt(_brandt_march_fees())
+    return fmt(_brandt_march_fees())
 
 
 def l2_02() -> str:
-    return _fmt(_cod_landed_at("Balnacraig", "2026-02"))
+    return fmt(_cod_landed_at("Balnacraig", "2026-02"))
 
 
 def l2_03() -> str:
-    return _fmt(_negative_splits())
+    return fmt(_negative_splits())
 
 
 def l2_04() -> str:
-    return _fmt(_suite_revenue())
+    return fmt(_suite_revenue())
 
 
 def l2_05() -> str:
-    return _unique_top(dict(_plays_by_artist()))
+    return unique_top(dict(_plays_by_artist()))
 
 
 def l2_06() -> str:
-    return _fmt(_long_stays())
+    return fmt(_long_stays())
 
 
 def l2_07() -> str:
-    return _fmt(_reorder_lines())
+    return fmt(_reorder_lines())
 
 
 def l2_08() -> str:
-    return _fmt(sum(_pounds_cell(p["Amount"]) for p in _pledges() if p["Payment"] == "Collected"))
+    return fmt(sum(_pounds_cell(p["Amount"]) for p in _pledges() if p["Payment"] == "Collected"))
 
 
 def l2_09() -> str:
-    return _fmt(_late_arrivals())
+    return fmt(_late_arrivals())
 
 
 def l2_10() -> str:
-    return _fmt(_weekdays(date(2026, 2, 18), date(2026, 3, 13)))
+    return fmt(_weekdays(date(2026, 2, 18), date(2026, 3, 13)))
 
 
 def l2_11() -> str:
     songs, breaks, jingles = 13 * (3 * 60 + 38), 4 * (2 * 60 + 15), 6 * 8
-    return _fmt(3600 - songs - breaks - jingles)
+    return fmt(3600 - songs - breaks - jingles)
 
 
 def l2_12() -> str:
@@ -561,11 +547,11 @@ def l2_12() -> str:
 
 
 def l3_01() -> str:
-    return _surname(_unique_top(_no_show_rates()))
+    return _surname(unique_top(_no_show_rates()))
 
 
 def l3_02() -> str:
-    return _unique_top(_kg_per_sea_day())
+    return unique_top(_kg_per_sea_day())
 
 
 def l3_03() -> str:
@@ -577,7 +563,7 @@ def l3_04() -> str:
 
 
 def l3_05() -> str:
-    return _fmt(_music_seconds())
+    return fmt(_music_seconds())
 
 
 def l3_06() -> str:
@@ -589,7 +575,7 @@ def l3_07() -> str:
 
 
 def l3_08() -> str:
-    return _unique_top(_mean_lateness())
+    return unique_top(_mean_lateness())
 
 
 # Each expected answer, computed independently of metadata.jsonl (compared with it in test_gaia_sets.py).
@@ -683,8 +669,8 @@ def test_the_dental_list_quirks_matter() -> None:
     assert _brandt_march_fees(with_no_shows=True) != march
     assert _brandt_march_fees(any_month=True) != march
     top = l3_01()
-    assert _surname(_unique_top(_no_show_rates(cancelled_in_denominator=True))) != top
-    assert _surname(_unique_top(_no_show_rates(fold_case=False))) != top
+    assert _surname(unique_top(_no_show_rates(cancelled_in_denominator=True))) != top
+    assert _surname(unique_top(_no_show_rates(fold_case=False))) != top
 
 
 def test_the_catch_rules_matter() -> None:
@@ -693,8 +679,8 @@ def test_the_catch_rules_matter() -> None:
     assert _cod_landed_at("Balnacraig", "2026-02", with_discards=True) != cod
     assert sum(_cod_landed_at(port, "2026-02") for port in ("Balnacraig", "Skerrow")) != cod
     best = l3_02()
-    assert _unique_top(_kg_per_sea_day(inclusive=False)) != best
-    assert _unique_top(_kg_per_sea_day(with_discards=True)) != best
+    assert unique_top(_kg_per_sea_day(inclusive=False)) != best
+    assert unique_top(_kg_per_sea_day(with_discards=True)) != best
     for vessel in _fleet():
         for trip in vessel["trips"]:
             assert trip["sailed"] < trip["landed"]
@@ -745,7 +731,7 @@ def test_the_playout_log_is_consistent_and_its_rules_matter() -> None:
             assert gap == _seconds(e["length"]), e
     assert sum(1 for e in events if e["kind"] == "CUT") >= 3
     assert _music_seconds(honour_cuts=False) != int(l3_05())
-    assert _unique_top(dict(_plays_by_artist(before=None))) != l2_05()
+    assert unique_top(dict(_plays_by_artist(before=None))) != l2_05()
 
 
 def test_the_car_park_rules_matter() -> None:
@@ -784,5 +770,5 @@ def test_the_bus_rules_matter() -> None:
     assert len(rows) == 30 and sum(1 for r in rows if not _served(r)) == 1
     assert _late_arrivals(at_least=True) != int(l2_09())
     worst = l3_08()
-    assert _unique_top(_mean_lateness(early_as_zero=True)) != worst
-    assert _unique_top(_mean_lateness(unserved_as_zero=True)) != worst
+    assert unique_top(_mean_lateness(early_as_zero=True)) != worst
+    assert unique_top(_mean_lateness(unserved_as_zero=True)) != worst

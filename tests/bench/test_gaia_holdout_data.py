@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from tests.bench.gaia_set_readers import fmt, unique_top
+
 GAIA_HOLDOUT = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout"
 
 
@@ -93,21 +95,11 @@ def _settings() -> configparser.ConfigParser:
     return parser
 
 
-def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _unique_top(counts: dict[str, float]) -> str:
-    ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
-    assert len(ranked) == 1 or ranked[0][1] != ranked[1][1], f"tie for the top: {ranked[:2]}"
-    return ranked[0][0]
-
-
 # --- one independent check per task ---------------------------------------------------------------------------
 
 
 def l1_01() -> str:
-    return _fmt(1000 % 37)
+    return fmt(1000 % 37)
 
 
 def l1_02() -> str:
@@ -119,15 +111,15 @@ def l1_03() -> str:
 
 
 def l1_04() -> str:
-    return _fmt(round(4 * 1.5 * 1000))
+    return fmt(round(4 * 1.5 * 1000))
 
 
 def l1_05() -> str:
-    return _fmt(_recipe("Saltmarsh Mushroom Risotto")["servings"])
+    return fmt(_recipe("Saltmarsh Mushroom Risotto")["servings"])
 
 
 def l1_06() -> str:
-    return _fmt(sum(1 for speaker, _ in _spoken() if speaker == "Ines Okafor"))
+    return fmt(sum(1 for speaker, _ in _spoken() if speaker == "Ines Okafor"))
 
 
 def l1_07() -> str:
@@ -139,27 +131,27 @@ def l1_08() -> str:
 
 
 def l1_09() -> str:
-    return _fmt((13 * 60 + 15) - (9 * 60 + 40))
+    return fmt((13 * 60 + 15) - (9 * 60 + 40))
 
 
 def l1_10() -> str:
-    return _fmt(len(_loans()))
+    return fmt(len(_loans()))
 
 
 def l2_01() -> str:
-    return _fmt(len({t["bike_id"] for t in _trips()}))
+    return fmt(len({t["bike_id"] for t in _trips()}))
 
 
 def l2_02() -> str:
-    return _fmt(sum(i["grams"] for i in _recipe("Orchard Apple Crumble")["ingredients"]))
+    return fmt(sum(i["grams"] for i in _recipe("Orchard Apple Crumble")["ingredients"]))
 
 
 def l2_03() -> str:
-    return _fmt(sum(i["qty"] for o in _orders() for i in o["items"] if i["sku"] == "LMP-02"))
+    return fmt(sum(i["qty"] for o in _orders() for i in o["items"] if i["sku"] == "LMP-02"))
 
 
 def l2_04() -> str:
-    return _fmt(sum(1 for loan in _loans() if not loan["return_date"].strip()))
+    return fmt(sum(1 for loan in _loans() if not loan["return_date"].strip()))
 
 
 def _kestrel_mean_max() -> float:
@@ -169,7 +161,7 @@ def _kestrel_mean_max() -> float:
 
 
 def l2_05() -> str:
-    return _fmt(round(_kestrel_mean_max(), 2))
+    return fmt(round(_kestrel_mean_max(), 2))
 
 
 def l2_06() -> str:
@@ -177,7 +169,7 @@ def l2_06() -> str:
 
 
 def l2_07() -> str:
-    return _fmt(sum(int(h["Beds"]) for h in _huts() if h["Region"] == "South Spur"))
+    return fmt(sum(int(h["Beds"]) for h in _huts() if h["Region"] == "South Spur"))
 
 
 def l2_08() -> str:
@@ -186,7 +178,7 @@ def l2_08() -> str:
 
 
 def l2_09() -> str:
-    return _fmt(sum(1 for t in _trips() if t["start_station"] == t["end_station"]))
+    return fmt(sum(1 for t in _trips() if t["start_station"] == t["end_station"]))
 
 
 def l2_10() -> str:
@@ -196,15 +188,15 @@ def l2_10() -> str:
 
 
 def l2_11() -> str:
-    return _fmt(sum(1 for o in _orders() if any(i["qty"] >= 5 for i in o["items"])))
+    return fmt(sum(1 for o in _orders() if any(i["qty"] >= 5 for i in o["items"])))
 
 
 def l2_12() -> str:
-    return _unique_top(Counter(loan["branch"] for loan in _loans()))
+    return unique_top(Counter(loan["branch"] for loan in _loans()))
 
 
 def l3_01() -> str:
-    return _fmt(statistics.median(_minutes(t) for t in _trips()))
+    return fmt(statistics.median(_minutes(t) for t in _trips()))
 
 
 def l3_02() -> str:
@@ -212,7 +204,7 @@ def l3_02() -> str:
     for order in _orders():
         if order["status"] != "cancelled":
             totals[order["customer"]] += _order_value(order)
-    return _unique_top(totals)
+    return unique_top(totals)
 
 
 def _share_of_beds_above_2000() -> float:
@@ -222,12 +214,12 @@ def _share_of_beds_above_2000() -> float:
 
 
 def l3_03() -> str:
-    return _fmt(round(_share_of_beds_above_2000(), 1))
+    return fmt(round(_share_of_beds_above_2000(), 1))
 
 
 def l3_04() -> str:
     returned = {loan["loan_id"]: loan for loan in _loans() if loan["return_date"].strip()}
-    longest = _unique_top({loan_id: _days_kept(loan) for loan_id, loan in returned.items()})
+    longest = unique_top({loan_id: _days_kept(loan) for loan_id, loan in returned.items()})
     return returned[longest]["title"]
 
 
@@ -238,14 +230,14 @@ def _risotto_cost_per_serving() -> float:
 
 
 def l3_05() -> str:
-    return _fmt(round(_risotto_cost_per_serving(), 2))
+    return fmt(round(_risotto_cost_per_serving(), 2))
 
 
 def l3_06() -> str:
     words: Counter[str] = Counter()
     for speaker, said in _spoken():
         words[speaker] += len(said.split())
-    return _unique_top(words)
+    return unique_top(words)
 
 
 def _start_counts() -> Counter[str]:
@@ -262,7 +254,7 @@ def l3_08() -> str:
     for r in _weather():
         if r["temp_max_c"].strip() and r["temp_min_c"].strip():
             ranges[(r["station"], r["date"])] = float(r["temp_max_c"]) - float(r["temp_min_c"])
-    return _unique_top({f"{station} {day}": value for (station, day), value in ranges.items()}).split()[-1]
+    return unique_top({f"{station} {day}": value for (station, day), value in ranges.items()}).split()[-1]
 
 
 # Each expected answer, computed independently of metadata.jsonl (compared with it in test_gaia_sets.py).
@@ -322,7 +314,7 @@ def test_edge_cases_the_questions_mention_do_matter() -> None:
     with_cancelled: Counter[str] = Counter()
     for order in _orders():
         with_cancelled[order["customer"]] += _order_value(order)
-    assert _unique_top(with_cancelled) != l3_02()
+    assert unique_top(with_cancelled) != l3_02()
     # One trip runs past midnight: durations need the dates, not just the clock times.
     assert any(t["start_time"][:10] != t["end_time"][:10] for t in _trips())
     # The longest loan spans 29 February 2024; without the leap day it would tie with another loan.
