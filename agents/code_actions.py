@@ -436,15 +436,14 @@ KEYS_LISTED = 30
 def _missing_key_hint(key: str, workspace: Path) -> str | None:
     """Where ``key`` really is in the workspace's data files (the code indexed the wrong level), or the names
     closest to it and all the names there are (it is spelled differently); None when no data file says."""
-    ini = _ini_option_hint(key, workspace)
+    texts = {
+        path: path.read_text(encoding="utf-8", errors="replace")
+        for path in files_in(workspace) if path.stat().st_size <= READ_KEYS_UP_TO_BYTES
+    }  # each file read once, for the INI check and the key paths both
+    ini = _ini_option_hint(key, texts)
     if ini is not None:
         return ini
-    paths: dict[str, dict[str, str]] = {}  # file -> key -> expression
-    for path in files_in(workspace):
-        if path.stat().st_size <= READ_KEYS_UP_TO_BYTES:
-            found = key_paths(path, path.read_text(encoding="utf-8", errors="replace"))
-            if found:
-                paths[path.name] = found
+    paths = {path.name: found for path, text in texts.items() if (found := key_paths(path, text))}
     if not paths:
         return None
     for name, found in paths.items():
@@ -466,14 +465,15 @@ def _missing_key_hint(key: str, workspace: Path) -> str | None:
             "that holds what you need, spelled exactly so.")
 
 
-def _ini_option_hint(option: str, workspace: Path) -> str | None:
-    """Which sections of the workspace's INI files set ``option`` and which do not, or None when none has it."""
-    for path in files_in(workspace):
-        if path.suffix.lower() not in (".ini", ".cfg", ".conf") or path.stat().st_size > READ_KEYS_UP_TO_BYTES:
+def _ini_option_hint(option: str, texts: dict[Path, str]) -> str | None:
+    """Which sections of the INI files among ``texts`` set ``option`` and which do not (or the closest option),
+    or None when there is no INI file."""
+    for path, text in texts.items():
+        if path.suffix.lower() not in (".ini", ".cfg", ".conf"):
             continue
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+            parser.read_string(text)
         except configparser.Error:
             continue
         having = [name for name in parser.sections() if parser.has_option(name, option)]

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from agents.table_reader import ALIGNED_ROWS_CHECKED, aligned_header, html_tables, markdown_tables
+from agents.table_reader import ALIGNED_ROWS_CHECKED, aligned_header, html_tables, is_html, markdown_tables
 
 YAML_MAX_CHARS = 200_000  # PyYAML parses in pure Python: seconds for a megabyte
 MAX_NAMES = 10  # keys, columns or sections listed before "..."
@@ -29,7 +29,6 @@ _DELIMITED_SUFFIXES = {".csv", ".tsv", ".tab", ".psv", ".txt", ".dat"}
 _INI_SECTION = re.compile(r"^\s*\[[^\]\n]+\]\s*$")
 _KEY_VALUE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=")
 _TEXT_SUFFIXES = {".txt", ".log", ".dat", ".text", ".out", ".rpt", ""}
-_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 # The tables a code model cannot parse on its own get the one reader that parses them all (agents.table_reader).
 _READ_TABLE = "Not CSV: read it with rows = read_table(path), a list of dicts (one per row, numbers converted)"
 # A log line starts with its time: "2025-11-20T06:05", "2025-11-20 06:05:00", "[2025-11-20 ...", "Nov 10 00:00:04"
@@ -98,8 +97,7 @@ def key_paths(path: Path, text: str) -> dict[str, str]:
 def _read_table_header(path: Path, text: str) -> list[str]:
     """The columns of the first table of a markdown, HTML or space-aligned file; [] for every other file."""
     suffix = path.suffix.lower()
-    start = text.lstrip()[:200].lower()
-    if suffix in _HTML_SUFFIXES or start.startswith(("<!doctype html", "<html")):
+    if is_html(path.name, text):
         tables = html_tables(text)
         return tables[0][0] if tables else []
     lines = text.splitlines()
@@ -185,8 +183,7 @@ def _xml(suffix: str, text: str, lines: list[str]) -> str | None:
 
 def _html_tables(suffix: str, text: str, lines: list[str]) -> str | None:
     """An HTML page's tables: a code model reads an .html attachment with csv.DictReader otherwise."""
-    start = text.lstrip()[:200].lower()
-    if suffix not in _HTML_SUFFIXES and not start.startswith(("<!doctype html", "<html")):
+    if not is_html(suffix, text):
         return None
     tables = html_tables(text)
     if not tables:

@@ -62,6 +62,14 @@ class HtmlTables(HTMLParser):
             self._cell.append(data)
 
 
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+
+
+def is_html(name: str, text: str) -> bool:
+    """Whether a file is an HTML page: by its name, or by its start when it is named otherwise."""
+    return name.lower().endswith(HTML_SUFFIXES) or text.lstrip()[:200].lower().startswith(("<!doctype html", "<html"))
+
+
 def html_tables(text: str) -> list[tuple[list[str], list[list[str]]]]:
     """(header cells, body rows) of each table of an HTML page; [] when it has none or does not parse."""
     parser = HtmlTables()
@@ -174,8 +182,7 @@ def read_table(path, table=0):
                 raise ValueError(f"{path} is a JSON object, not a table: read it with json.load(open({str(path)!r}))")
             data = lists[table]
         return data
-    start = text.lstrip()[:200].lower()
-    if name.endswith((".html", ".htm")) or start.startswith(("<!doctype html", "<html")):
+    if is_html(name, text):
         tables = html_tables(text)
         if not tables:
             raise ValueError(f"{path} has no <table>")
