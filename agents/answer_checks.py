@@ -36,12 +36,13 @@ is a name or a number and it is not, it comes back once, quoting them.
 
 A condition the code never applies. "What is the total number of pages of all the Fantasy books?" answered by
 code that sums every book: small models leave out a filter more often than they get one wrong. When the task
-names a value of the attached data (a whole CSV cell or JSON string, "Fantasy", "Bergen"; not one shown as an
-example of the answer's form, "a time like 3:42:10") that none of the code written so far mentions, the answer
+names a value of the attached data (a whole table cell or JSON/YAML string, "Fantasy", "Bergen"; not one shown as
+an example of the answer's form, "a time like 3:42:10") that none of the code written so far mentions, the answer
 comes back once, naming each value, the column or field it sits in and the filter to write ("keep only the rows
 whose genre is "Fantasy""; a small model acts on a concrete line, not on "apply every condition"). Only values of
-the workspace's CSV and JSON files count, of two characters at least and not numbers, matched as whole words; a
-value the task names for another reason costs one step, a missing filter costs the answer.
+the workspace's tables (every format read_table reads), JSON, JSON Lines and YAML files count, of two characters
+at least and not numbers, matched as whole words; a value the task names for another reason costs one step, a
+missing filter costs the answer.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from agents.file_shapes import file_shape
+from agents.table_reader import read_table
 from agents.tools.workspace import files_in
 
 DATA_FILE_MAX_BYTES = 2_000_000  # larger attachments are not scanned for the values a task names
@@ -149,34 +154,36 @@ class NamedValue:
 
     value: str
     file: str
-    field: str | None  # the CSV column or the JSON key it is under; None for a bare JSON string
+    field: str | None  # the table's column or the JSON/YAML key it is under; None for a bare string
     in_list: bool = False  # a JSON list under ``field`` holds it ("skills": ["sql", "python"])
+    in_table: bool = False  # a cell of a table (CSV, TSV, markdown, HTML, aligned), not of a JSON/YAML tree
 
     def where(self) -> str:
         if self.field is None:
             return self.file
-        kind = "column" if self.file.lower().endswith(".csv") else "field"
+        kind = "column" if self.in_table else "field"
         return f"the {self.field} {kind} of {self.file}"
 
     def keep(self) -> str:
         if self.field is None:
             return f'the items that hold "{self.value}"'
-        if self.file.lower().endswith(".csv"):
+        if self.in_table:
             return f'the rows whose {self.field} is "{self.value}"'
         verb = "include" if self.in_list else "is"
         return f'the items whose {self.field} {verb} "{self.value}"'
 
 
 def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
-    """The values of the workspace's CSV and JSON files that the task names, as whole words, in task order."""
+    """The values of the workspace's tables and JSON/YAML files that the task names, as whole words, in task
+    order."""
     if workspace is None:
         return []
     lowered = task.lower()
     found: dict[str, tuple[list[tuple[int, int]], NamedValue]] = {}  # value -> (where the task names it, value)
     for path in files_in(workspace):
-        if path.suffix.lower() not in (".csv", ".json") or path.stat().st_size > DATA_FILE_MAX_BYTES:
+        if path.stat().st_size > DATA_FILE_MAX_BYTES:
             continue
-        for value, field_name, in_list in _data_values(path):
+        for value, field_name, in_list, in_table in _data_values(path):
             text = value.strip()
             if len(text) < 2 or _NUMBER.fullmatch(text.replace(",", "").lstrip("-")) or text in found:
                 continue
@@ -185,7 +192,7 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
                 if not _EXAMPLE_BEFORE.search(lowered[max(0, m.start() - 30) : m.start()])
             ]
             if spans:
-                found[text] = (spans, NamedValue(text, path.name, field_name, in_list))
+                found[text] = (spans, NamedValue(text, path.name, field_name, in_list, in_table))
     # A value named only inside a longer one is not a condition of its own: "Mushroom" in "the Saltmarsh Mushroom
     # Risotto" names the recipe, not the ingredient "mushroom".
     longer = [span for spans, _ in found.values() for span in spans]
@@ -202,26 +209,34 @@ def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(s <= start and end <= e and e - s > end - start for s, e in spans)
 
 
-def _data_values(path: Path) -> Iterator[tuple[str, str | None, bool]]:
-    """(value, field, in a list) for the cells of a CSV file (under its header) or the string leaves of a JSON
-    file, in file order; nothing when the file cannot be read."""
+def _data_values(path: Path) -> Iterator[tuple[str, str | None, bool, bool]]:
+    """(value, field, in a list, in a table) for the text cells of a table file (one that read_table reads: its
+    format line names it, or CSV/TSV) or the string leaves of a JSON, JSON Lines or YAML file, in file order;
+    nothing for other files and for files that cannot be read."""
+    suffix = path.suffix.lower()
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
-        if path.suffix.lower() == ".csv":
-            rows = list(csv.reader(text.splitlines()))
-            header = rows[0] if rows else []
-            for row in rows[1:]:
-                for index, cell in enumerate(row):
-                    yield cell, header[index] if index < len(header) else None, False
+        if suffix == ".json":
+            data = json.loads(text)
+        elif suffix in (".jsonl", ".ndjson"):
+            data = [json.loads(line) for line in text.splitlines() if line.strip()]
+        elif suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        elif suffix in (".csv", ".tsv", ".tab") or "read_table(" in (file_shape(path, text) or ""):
+            for row in read_table(path):
+                for column, cell in row.items():
+                    if isinstance(cell, str):
+                        yield cell, column, False, True
             return
-        data = json.loads(text)
-    except (OSError, ValueError, csv.Error, RecursionError):
+        else:
+            return
+    except (OSError, ValueError, csv.Error, yaml.YAMLError, RecursionError):
         return
     stack: list[tuple[object, str | None, bool]] = [(data, None, False)]
     while stack:
         item, key, in_list = stack.pop()
         if isinstance(item, str):
-            yield item, key, in_list
+            yield item, key, in_list, False
         elif isinstance(item, dict):
             stack.extend((child, str(name), False) for name, child in reversed(list(item.items())))
         elif isinstance(item, list):

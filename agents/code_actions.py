@@ -325,15 +325,13 @@ final_answer(125 / 4)
 Task: What is the total weight of the parcels sent to Oslo, according to parcels.csv?
 Thought: I need the parcels whose destination is Oslo, and the sum of their weight. First I look at the columns.
 ```python
-import csv
-with open("parcels.csv") as f:
-    rows = list(csv.DictReader(f))
+rows = read_table("parcels.csv")
 print(len(rows), rows[:2])
 ```
-Observation: 8 [{'id': 'P1', 'destination': 'Oslo', 'weight': '2.5'}, {'id': 'P2', 'destination': 'Rome', 'weight': '4'}]
-Thought: weight is text, so I convert it; I keep only the rows whose destination is Oslo, add up their weight and answer.
+Observation: 8 [{'id': 'P1', 'destination': 'Oslo', 'weight': 2.5}, {'id': 'P2', 'destination': 'Rome', 'weight': 4}]
+Thought: I keep only the rows whose destination is Oslo, add up their weight and answer.
 ```python
-total = sum(float(row["weight"]) for row in rows if row["destination"] == "Oslo")
+total = sum(row["weight"] for row in rows if row["destination"] == "Oslo")
 final_answer(total)
 ```'''
 

@@ -234,10 +234,10 @@ def _delimited(suffix: str, text: str, lines: list[str]) -> str | None:
         if counts[0] < fewest or sum(count == counts[0] for count in counts) < 0.9 * len(counts):
             continue  # prose with the odd comma, not a table
         header = [cell.strip() for cell in rows[0].split(delimiter)]
-        if delimiter == ",":
-            reader = "csv.DictReader(open(path)) or pandas.read_csv(path)"
-        else:
-            reader = f"csv.DictReader(open(path), delimiter={delimiter!r}) or pandas.read_csv(path, sep={delimiter!r})"
+        # read_table first: the worked example of the prompt reads its CSV with it, and the model copies the example
+        reader = "rows = read_table(path), a list of dicts (one per row, numbers converted)"
+        if delimiter != ",":
+            reader += f"; not csv.DictReader(open(path)), which splits on commas (it needs delimiter={delimiter!r})"
         if delimiter == ",":  # the header line above already shows the columns
             return f"CSV: {len(rows) - 1} rows after the header; read it with {reader}"
         return (

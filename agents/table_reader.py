@@ -192,9 +192,15 @@ def read_table(path, table=0):
     if found:
         _, header, rows = found[table]
         return _records(header, rows)
-    first = next((line for line in lines if line.strip()), "")
-    if name.endswith((".csv", ".tsv", ".tab")) or "\t" in first or first.count(",") >= 1 and not CELL_GAP.search(first):
-        delimiter = "\t" if "\t" in first else ";" if first.count(";") > first.count(",") else ","
+    filled = [line for line in lines if line.strip()]
+    first = filled[0] if filled else ""
+    delimiter = max(("\t", ";", "|", ","), key=first.count)  # the most frequent on the header line; ties: the first
+    # the same count on the next line too: a separator, not the odd ";" or "|" of a title line
+    count = first.count(delimiter)
+    separated = delimiter != "," and count and len(filled) > 1 and filled[1].count(delimiter) == count
+    comma_table = first.count(",") >= 1 and not CELL_GAP.search(first)
+    if name.endswith((".csv", ".tsv", ".tab", ".psv")) or separated or comma_table:
+        delimiter = delimiter if first.count(delimiter) else ","
         reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
         return [{(key or "").strip(): _value(value) for key, value in row.items()} for row in reader]
     aligned = aligned_header(lines)

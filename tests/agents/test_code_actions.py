@@ -543,3 +543,20 @@ def test_a_column_of_a_table_csv_cannot_read_points_to_read_table(tmp_path: Path
     assert hint is not None and "read it with rows = read_table('backers.html'), then index each row['Backer']" in hint
     hint = error_hint("KeyError: 'backer' (line 5: row['backer'])", tmp_path)
     assert hint is not None and "The closest: read_table('backers.html')[i]['Backer']." in hint
+
+
+def test_values_of_every_table_format_and_of_yaml_are_conditions_too(tmp_path: Path) -> None:
+    from agents.answer_checks import named_values
+
+    (tmp_path / "loans.tsv").write_text("id\tbranch\tdays\nL1\tNorth Hill\t3\nL2\tRiverside\t5\n")
+    (tmp_path / "rota.md").write_text("# Rota\n\n| day | nurse |\n|---|---|\n| Mon | Ida Berg |\n| Tue | Ola Sand |\n")
+    (tmp_path / "stock.yaml").write_text("plants:\n  - name: Fern\n    pots: 4\n  - name: Ivy\n    pots: 2\n")
+    (tmp_path / "notes.txt").write_text("Riverside is closed on Sundays.\nOla Sand starts in May.\n")  # prose: no values
+    named = named_values("Days lent by Riverside, shifts of Ola Sand, and pots of Ivy?", tmp_path)
+    assert [(v.value, v.file, v.field) for v in named] == [
+        ("Riverside", "loans.tsv", "branch"), ("Ola Sand", "rota.md", "nurse"), ("Ivy", "stock.yaml", "name"),
+    ]
+    # A table's value is kept by its rows, a YAML value by its items.
+    assert [v.keep() for v in named] == [
+        'the rows whose branch is "Riverside"', 'the rows whose nurse is "Ola Sand"', 'the items whose name is "Ivy"',
+    ]

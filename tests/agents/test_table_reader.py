@@ -26,6 +26,9 @@ TABLES = {
              "day   item            qty   price\n----------------------------------\n"
              "Mon   tea               3     2.5\nTue   cake, lemon      12     4.0\n"
              "----------------------------------\nPrices in pounds, as sold on the day.\n",
+    # semicolon- and pipe-separated exports, the second under a .txt name (file_shapes calls both tables)
+    "t_semicolon.csv": 'day;item;qty;price\nMon;tea;3;2.5\nTue;cake, lemon;12;4.0\n',
+    "t_pipe.txt": "day|item|qty|price\nMon|tea|3|2.5\nTue|cake, lemon|12|4.0\n",
     "t.jsonl": '{"day": "Mon", "item": "tea", "qty": 3, "price": 2.5}\n{"day": "Tue", "item": "cake, lemon", "qty": 12, '
                '"price": 4.0}\n',
     "t.json": '{"shop": "Corner", "sales": [{"day": "Mon", "item": "tea", "qty": 3, "price": 2.5}, {"day": "Tue", '

@@ -1,9 +1,9 @@
-"""The checks every shipped GAIA-shaped set must pass (gaia-mini, gaia-dev, gaia-holdout, gaia-holdout-2,
-gaia-holdout-3, gaia-holdout-4, gaia-holdout-5).
+"""The checks every shipped GAIA-shaped set must pass (gaia-mini, gaia-dev, gaia-holdout, gaia-holdout-2 …
+gaia-holdout-7).
 
 Each set's answers are recomputed from its attachments by its own module (`EXPECTED` in test_gaia_data.py,
 test_gaia_dev_data.py, test_gaia_holdout_data.py, test_gaia_holdout2_data.py, test_gaia_holdout3_data.py,
-test_gaia_holdout4_data.py, test_gaia_holdout5_data.py), independently of metadata.jsonl; here they are compared
+test_gaia_holdout4_data.py … test_gaia_holdout7_data.py), independently of metadata.jsonl; here they are compared
 with metadata.jsonl, and each set's shape is checked: GAIA's fields, unique task ids that name their level, how
 many tasks of each level, levels interleaved, attachments present, read in one `read_file` call, and nothing shared
 between sets.
@@ -134,6 +134,35 @@ SETS = [
         attachments=frozenset(
             {"dental_appointments.csv", "catches.json", "marathon_splits.jsonl", "hotel_bookings.tsv", "playout.log",
              "garage_report.txt", "nursery_stock.yaml", "crowdfunding.html", "bus_route.md"}
+        ),
+    ),
+    GaiaSet(
+        folder="gaia-holdout-6",
+        id_prefix="hold6",
+        checks="test_gaia_holdout6_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset({".csv", ".jsonl", ".md", ".html", ".tsv", ".txt", ".log", ".json", ".yaml"}),
+        attachments=frozenset(
+            {"vet_visits.csv", "turbine_readings.jsonl", "choir_attendance.md", "ferry_timetable.html",
+             "ski_rentals.tsv", "museum_visitors.txt", "water_meter.log", "tt_tournament.json", "garden_plots.yaml"}
+        ),
+    ),
+    GaiaSet(
+        folder="gaia-holdout-7",
+        id_prefix="hold7",
+        checks="test_gaia_holdout7_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset({".csv", ".log", ".tsv", ".jsonl", ".html", ".md", ".json", ".txt", ".yaml"}),
+        attachments=frozenset(
+            {"weighbridge_tickets.csv", "laundromat_machines.log", "enrolments.tsv", "locker_events.jsonl",
+             "kennel_bookings.html", "league_results.md", "repair_jobs.json", "lock_passages.txt",
+             "fermenter_register.yaml"}
         ),
     ),
 ]
