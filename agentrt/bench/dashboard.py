@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from agentrt.cli_args import positive_int
 from agentrt.errors import ConfigError
 from agentrt.terminal_size import parse_terminal_size
 
@@ -224,21 +225,19 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("graph", type=Path, help="graph YAML file (several nodes at once show the engine's batching)")
     p.add_argument("-i", "--input", action="append", default=[], metavar="KEY=VALUE", help="a run input (repeat)")
-    p.add_argument("--runs", type=int, default=3, help="runs on each side (default 3)")
+    p.add_argument("--runs", type=positive_int, default=3, help="runs on each side (default 3)")
     p.add_argument("--size", default="160x45", metavar="WxH", help="the dashboard's terminal size (default 160x45)")
     p.add_argument(
         "--terminal", choices=["pty", "headless"], default="pty",
         help="run in a pseudo-terminal (default: what a user's terminal sees) or with Textual's headless driver",
     )
-    p.add_argument("--sequences", type=int, default=None, help="override the graph's sequence pool size")
+    p.add_argument("--sequences", type=positive_int, default=None, help="override the graph's sequence pool size")
     p.add_argument("--keep", type=Path, default=None, metavar="DIR", help="keep the run directories under DIR")
     p.add_argument("--json", type=Path, default=None, help="write the summary (every run included) as JSON")
     p.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    if args.runs < 1:
-        raise ConfigError(f"--runs {args.runs}: at least 1")
     if not args.graph.is_file():
         raise ConfigError(f"{args.graph}: no such graph file")
     parse_size(args.size)

@@ -16,6 +16,8 @@ import asyncio
 import importlib
 from typing import TYPE_CHECKING
 
+from agentrt.cli_args import positive_int
+
 if TYPE_CHECKING:  # only the type here: every `agentrt` command imports this module, the targets import that one
     from agentrt.bench.fuzzing import FuzzReport
 
@@ -34,15 +36,12 @@ async def run_target(name: str, inputs: int, seed: int) -> FuzzReport:
 def register(bench_sub: argparse._SubParsersAction) -> None:
     parser = bench_sub.add_parser("fuzz", help="hostile inputs against a part of agentrt: crashes per 10,000")
     parser.add_argument("target", choices=sorted(TARGETS), help="what to fuzz")
-    parser.add_argument("--inputs", type=int, default=10_000, help="how many inputs (default 10000)")
+    parser.add_argument("--inputs", type=positive_int, default=10_000, help="how many inputs (default 10000)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (the same seed gives the same inputs)")
     parser.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    if args.inputs < 1:
-        print("agentrt bench fuzz: --inputs must be at least 1")
-        return 2
     report = asyncio.run(run_target(args.target, args.inputs, args.seed))
     print(report.summary())
     return 1 if report.failures else 0

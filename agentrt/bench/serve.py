@@ -30,6 +30,7 @@ from pydantic import BaseModel
 
 from agentrt.bench.servers import AgentrtServer, LlamaServer, ServerProcess, llama_server_binary
 from agentrt.bench.throughput import PROMPTS
+from agentrt.cli_args import positive_int, positive_int_list
 from agentrt.models import resolve_model
 
 SHARED_WORDS = (
@@ -243,26 +244,16 @@ def _find(records: list[ServeRecord], server: str, n: int, shared: int) -> Serve
 def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p = bench_subparsers.add_parser("serve", help="agentrt serve vs llama.cpp's llama-server under the same HTTP load")
     p.add_argument("--model", default="gemma3-270m", help="a named model or a .gguf path (default gemma3-270m)")
-    p.add_argument("--clients", default="1,4,8,16", help="comma-separated client counts (default 1,4,8,16)")
-    p.add_argument("--tokens", type=int, default=128, help="new tokens per request (default 128)")
+    p.add_argument("--clients", type=positive_int_list, default="1,4,8,16", help="comma-separated client counts (default 1,4,8,16)")
+    p.add_argument("--tokens", type=positive_int, default=128, help="new tokens per request (default 128)")
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="compute threads of both")
     p.add_argument("--n-ctx", type=int, default=1024, help="context per sequence / slot (default 1024)")
     p.add_argument("--shared-prompt", type=int, default=500,
                    help="tokens of the shared system prompt of the second phase (0: skip it; default 500)")
-    p.add_argument("--rounds", type=int, default=1, help="rounds of N requests per figure (default 1)")
+    p.add_argument("--rounds", type=positive_int, default=1, help="rounds of N requests per figure (default 1)")
     p.add_argument("--no-llama-server", action="store_true", help="measure agentrt serve alone")
     p.add_argument("--json", type=Path, help="write one JSON record per server, N and phase")
     p.set_defaults(func=_main)
-
-
-def _parse_counts(text: str) -> list[int]:
-    try:
-        counts = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise SystemExit(f"agentrt bench serve: --clients {text!r}: expected numbers like 1,4,8") from None
-    if not counts or counts[0] < 1:
-        raise SystemExit(f"agentrt bench serve: --clients {text!r}: counts must be >= 1")
-    return counts
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -270,9 +261,7 @@ async def _main(args: argparse.Namespace) -> int:
         import openai  # noqa: F401
     except ImportError:
         raise SystemExit("agentrt bench serve needs the openai SDK: pip install 'agentrt[test]'") from None
-    counts = _parse_counts(args.clients)
-    if args.tokens < 1 or args.rounds < 1:
-        raise SystemExit("agentrt bench serve: --tokens and --rounds must be >= 1")
+    counts = args.clients
     binary = None
     if not args.no_llama_server:
         print("preparing llama.cpp's llama-server (built once: minutes the first time)", file=sys.stderr)

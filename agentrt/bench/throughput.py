@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from agentrt.cli_args import positive_int
+from agentrt.cli_args import positive_int, positive_int_list
 from agentrt.bench.reference import find_reference, llama_batched_bench
 from agentrt.engine.config import EngineConfig
 from agentrt.engine.cpu_cores import usable_cores
@@ -202,7 +202,7 @@ def _print_table(records: list[ThroughputRecord]) -> None:
 def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p = bench_subparsers.add_parser("throughput", help="batched engine vs sequential decoding vs llama.cpp")
     p.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
-    p.add_argument("--sequences", default="1,2,4,8,16", help="comma-separated sequence counts")
+    p.add_argument("--sequences", type=positive_int_list, default="1,2,4,8,16", help="comma-separated sequence counts")
     p.add_argument("--tokens", type=positive_int, default=128, help="new tokens per sequence")
     add_machine_options(p, graph=False)
     p.add_argument("--json", type=Path, help="write one JSON record per sequence count")
@@ -210,18 +210,8 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_main)
 
 
-def _parse_counts(text: str) -> list[int]:
-    try:
-        counts = sorted({int(x) for x in text.split(",") if x.strip()})
-    except ValueError:
-        raise SystemExit(f"agentrt bench throughput: --sequences {text!r}: expected numbers like 1,2,4,8") from None
-    if not counts or counts[0] < 1:
-        raise SystemExit(f"agentrt bench throughput: --sequences {text!r}: counts must be >= 1")
-    return counts
-
-
 async def _main(args: argparse.Namespace) -> int:
-    counts = _parse_counts(args.sequences)
+    counts = args.sequences
     reference = None if args.no_reference else find_reference(build=True)
     records = await run_throughput(args.model, counts, args.tokens, args.threads, reference, args.gpu_layers)
     _print_table(records)
