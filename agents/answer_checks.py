@@ -52,7 +52,7 @@ import csv
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -157,6 +157,7 @@ class NamedValue:
     field: str | None  # the table's column or the JSON/YAML key it is under; None for a bare string
     in_list: bool = False  # a JSON list under ``field`` holds it ("skills": ["sql", "python"])
     in_table: bool = False  # a cell of a table (CSV, TSV, markdown, HTML, aligned), not of a JSON/YAML tree
+    any_case: bool = False  # the data holds it in more than one letter case ("Dog" and "dog")
 
     def where(self) -> str:
         if self.field is None:
@@ -167,10 +168,11 @@ class NamedValue:
     def keep(self) -> str:
         if self.field is None:
             return f'the items that hold "{self.value}"'
+        case = " in any letter case" if self.any_case else ""
         if self.in_table:
-            return f'the rows whose {self.field} is "{self.value}"'
+            return f'the rows whose {self.field} is "{self.value}"{case}'
         verb = "include" if self.in_list else "is"
-        return f'the items whose {self.field} {verb} "{self.value}"'
+        return f'the items whose {self.field} {verb} "{self.value}"{case}'
 
 
 def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
@@ -200,7 +202,12 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
         (own[0][0], named) for own, named in found.values()
         if any(not _inside(span, longer) for span in own)
     ]
-    return [named for _, named in sorted(kept, key=lambda item: item[0])]
+    # One value in several letter cases ("Dog", "dog") is one condition, said once.
+    by_case: dict[str, NamedValue] = {}
+    for _, named in sorted(kept, key=lambda item: item[0]):
+        first = by_case.get(named.value.lower())
+        by_case[named.value.lower()] = replace(first, any_case=True) if first else named
+    return list(by_case.values())
 
 
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:

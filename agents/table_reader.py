@@ -24,6 +24,7 @@ CELL_GAP = re.compile(r"\s{2,}")  # what separates those cells
 ALIGNED_ROWS_CHECKED = 200  # lines under a candidate header of a space-aligned table that are looked at
 _WHOLE = re.compile(r"-?(?:0|[1-9]\d*)")
 _DECIMAL = re.compile(r"-?(?:0|[1-9]\d*)?\.\d+")
+_GROUPED = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")  # 1,951 or 12,400.50: thousands, not two cells
 
 
 class HtmlTables(HTMLParser):
@@ -105,7 +106,7 @@ def aligned_header(lines: list[str]) -> tuple[int, list[str], int] | None:
     """(index, cells, rows) of the header line of a table aligned with spaces, or None.
 
     A header is a line of three or more cells two spaces apart, none of them a bare number, with at least two
-    rows right under it (rule lines of dashes aside) that split into about as many cells. A title in three parts
+    rows right under it (rule lines of dashes and single short lines aside) that split into about as many cells. A title in three parts
     followed by a line of details is not one: a blank line ends its "rows" after one. Of several headers, the one
     with the most rows wins."""
     best: tuple[int, list[str], int] | None = None
@@ -115,14 +116,22 @@ def aligned_header(lines: list[str]) -> tuple[int, list[str], int] | None:
             continue
         if any(re.fullmatch(r"[-\d.,:/]+", cell) for cell in header):
             continue  # a row of values, not a header
-        below = 0
+        below = misfits = 0
         for row in lines[index + 1 : index + 1 + ALIGNED_ROWS_CHECKED]:  # enough to tell; bounded for big files
             if set(row.strip()) <= set("-=_ ") and row.strip():
                 continue  # a rule under the header or between rows
-            cells = len(CELL_GAP.split(row.strip())) if row.strip() else 0
+            if not row.strip():
+                break  # the rows end at a blank line
+            cells = len(CELL_GAP.split(row.strip()))
             if not len(header) / 2 <= cells <= len(header) + 1:
-                break  # the rows end at a blank line, a note or a line of another shape
+                # one short line among rows ("2026-03-02  Mon  MUSEUM CLOSED") is a row that says why it is
+                # empty; two in a row are a note or a line of another shape, where the rows end
+                misfits += 1
+                if misfits == 2:
+                    break
+                continue
             below += 1
+            misfits = 0
         if below >= 2 and (best is None or below > best[2]):
             best = (index, header, below)
     return best
@@ -149,7 +158,8 @@ def _aligned_rows(lines: list[str], index: int) -> list[list[str]]:
 
 
 def _value(cell):
-    """A whole number or a decimal as a number; any other cell as stripped text."""
+    """A whole number or a decimal (thousands grouped with commas or not) as a number; any other cell as
+    stripped text."""
     if not isinstance(cell, str):
         return cell
     text = cell.strip()
@@ -157,6 +167,8 @@ def _value(cell):
         return int(text)
     if _DECIMAL.fullmatch(text):
         return float(text)
+    if _GROUPED.fullmatch(text):
+        return _value(text.replace(",", ""))
     return text
 
 

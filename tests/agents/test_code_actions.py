@@ -560,3 +560,12 @@ def test_values_of_every_table_format_and_of_yaml_are_conditions_too(tmp_path: P
     assert [v.keep() for v in named] == [
         'the rows whose branch is "Riverside"', 'the rows whose nurse is "Ola Sand"', 'the items whose name is "Ivy"',
     ]
+
+
+def test_a_value_held_in_several_letter_cases_is_one_condition(tmp_path: Path) -> None:
+    from agents.answer_checks import named_values
+
+    (tmp_path / "visits.csv").write_text("pet,species\nOtto,Dog\nRolo,dog\nMiso,Cat\n")
+    named = named_values("What did the dog Otto weigh?", tmp_path)
+    assert [(v.value, v.any_case) for v in named] == [("Dog", True), ("Otto", False)]
+    assert named[0].keep() == 'the rows whose species is "Dog" in any letter case'

@@ -48,8 +48,10 @@ def test_an_empty_cell_under_a_spaced_header_stays_in_its_column(tmp_path: Path)
 
 
 def test_numbers_are_converted_but_codes_and_padded_numbers_are_not(tmp_path: Path) -> None:
-    (tmp_path / "c.csv").write_text("code,zip,n,x\nA-1,0042,7,-0.5\n")
-    assert read_table(tmp_path / "c.csv") == [{"code": "A-1", "zip": "0042", "n": 7, "x": -0.5}]
+    (tmp_path / "c.csv").write_text('code,zip,n,x,fee,big\nA-1,0042,7,-0.5,"1,250","12,400.50"\n')
+    assert read_table(tmp_path / "c.csv") == [
+        {"code": "A-1", "zip": "0042", "n": 7, "x": -0.5, "fee": 1250, "big": 12400.5}
+    ]
 
 
 def test_a_file_without_a_table_says_how_to_read_it(tmp_path: Path) -> None:
@@ -67,3 +69,17 @@ async def test_model_code_calls_read_table_in_the_sandbox(tmp_path: Path) -> Non
     engine = FakeEngine(1, reply=[f"Thought: t\n```python\n{code}\n```"])
     result = await Executor.create(tools=["python"]).run("Units of cake?", standalone_context(engine, workspace=tmp_path))
     assert (result.output, result.steps) == ("12", 1)
+
+
+def test_one_short_line_among_aligned_rows_does_not_end_the_table(tmp_path: Path) -> None:
+    (tmp_path / "v.txt").write_text(
+        "TOWN MUSEUM\nDaily visitors\n\nDate        Day    Maritime   Print Room   Total\n"
+        "--------------------------------------------------\n2026-03-02  Mon    MUSEUM CLOSED\n"
+        "2026-03-03  Tue         612       closed     612\n2026-03-04  Wed         587          40     627\n"
+    )
+    rows = read_table(tmp_path / "v.txt")
+    assert [row["Day"] for row in rows] == ["Mon", "Tue", "Wed"] and rows[2]["Print Room"] == 40
+    # Two short lines in a row end the rows under a header: a title with a line of details is no table.
+    from agents.table_reader import aligned_header
+
+    assert aligned_header(["North   South   East", "note one", "note two", "1   2   3", "4   5   6"]) is None
