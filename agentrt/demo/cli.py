@@ -66,6 +66,13 @@ async def _demo(args: argparse.Namespace) -> int:
         f"machine's (a few cores gain a few times from {report.sequences} sequences, a GPU far more); agents "
         f"cannot beat it, and answers of unequal length leave the batch emptier at the end."
     )
+    if report.share_of_headroom > 1.05 or report.pass_spread > 0.15:
+        # A share above 100% is no real result: the machine was busier during some passes than during others.
+        print(
+            f"  not a clean measurement: repeated passes of one side differ by up to {report.pass_spread:.0%}"
+            f"{' and the speedup is above the limit' if report.share_of_headroom > 1.05 else ''}; another process "
+            "was using the CPU. Run it again on a quiet machine."
+        )
     print(
         f"  {stats.overhead_share:.1%} of step time was spent outside llama_decode; "
         f"{stats.cached_tokens + stats.shared_tokens} prompt tokens were reused from KV caches."

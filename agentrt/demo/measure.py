@@ -92,6 +92,17 @@ class ConcurrencyReport(BaseModel):
         return self.rate("at once") / sequential if sequential > 0 else 0.0
 
     @property
+    def pass_spread(self) -> float:
+        """How far apart the repeated passes of one mode ran: the largest (faster / slower - 1) of either mode. On
+        a quiet machine a few percent; much more says another process took the CPU during some passes."""
+        spreads = []
+        for mode in ("at once", "one by one"):
+            rates = [p.tokens_per_s for p in self.passes if p.mode == mode and p.tokens_per_s > 0]
+            if len(rates) > 1:
+                spreads.append(max(rates) / min(rates) - 1.0)
+        return max(spreads, default=0.0)
+
+    @property
     def share_of_headroom(self) -> float:
         """How much of batching's gain the agents got: (speedup - 1) / (headroom - 1), 1.0 = all of it."""
         return (self.speedup - 1.0) / (self.headroom - 1.0) if self.headroom > 1.0 else 0.0
