@@ -70,8 +70,8 @@ async def _demo(args: argparse.Namespace) -> int:
         # A share above 100% is no real result: the machine was busier during some passes than during others.
         print(
             f"  not a clean measurement: repeated passes of one side differ by up to {report.pass_spread:.0%}"
-            f"{' and the speedup is above the limit' if report.share_of_headroom > 1.05 else ''}; another process "
-            "was using the CPU. Run it again on a quiet machine."
+            f"{' and the speedup is above the limit' if report.share_of_headroom > 1.05 else ''}: the CPU's speed "
+            "changed between passes (another process, or a virtual machine's host). Run it again when it is quiet."
         )
     print(
         f"  {stats.overhead_share:.1%} of step time was spent outside llama_decode; "
