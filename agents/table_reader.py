@@ -106,9 +106,9 @@ def aligned_header(lines: list[str]) -> tuple[int, list[str], int] | None:
     """(index, cells, rows) of the header line of a table aligned with spaces, or None.
 
     A header is a line of three or more cells two spaces apart, none of them a bare number, with at least two
-    rows right under it (rule lines of dashes and single short lines aside) that split into about as many cells. A title in three parts
-    followed by a line of details is not one: a blank line ends its "rows" after one. Of several headers, the one
-    with the most rows wins."""
+    rows right under it (rule lines of dashes and single short lines aside) that split into about as many cells. A
+    title in three parts followed by a line of details is not one: a blank line ends its "rows" after one. Of
+    several headers, the one with the most rows wins."""
     best: tuple[int, list[str], int] | None = None
     for index, line in enumerate(lines[:60]):
         header = [cell for cell in CELL_GAP.split(line.strip()) if cell]
@@ -212,7 +212,7 @@ def read_table(path, table=0):
     separated = delimiter != "," and count and len(filled) > 1 and filled[1].count(delimiter) == count
     comma_table = first.count(",") >= 1 and not CELL_GAP.search(first)
     if name.endswith((".csv", ".tsv", ".tab", ".psv")) or separated or comma_table:
-        delimiter = delimiter if first.count(delimiter) else ","
+        delimiter = delimiter if count else ","
         reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
         return [{(key or "").strip(): _value(value) for key, value in row.items()} for row in reader]
     aligned = aligned_header(lines)

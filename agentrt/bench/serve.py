@@ -244,7 +244,8 @@ def _find(records: list[ServeRecord], server: str, n: int, shared: int) -> Serve
 def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p = bench_subparsers.add_parser("serve", help="agentrt serve vs llama.cpp's llama-server under the same HTTP load")
     p.add_argument("--model", default="gemma3-270m", help="a named model or a .gguf path (default gemma3-270m)")
-    p.add_argument("--clients", type=positive_int_list, default="1,4,8,16", help="comma-separated client counts (default 1,4,8,16)")
+    p.add_argument("--clients", type=positive_int_list, default="1,4,8,16",
+                   help="comma-separated client counts (default 1,4,8,16)")
     p.add_argument("--tokens", type=positive_int, default=128, help="new tokens per request (default 128)")
     p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="compute threads of both")
     p.add_argument("--n-ctx", type=int, default=1024, help="context per sequence / slot (default 1024)")

@@ -202,7 +202,8 @@ def _print_table(records: list[ThroughputRecord]) -> None:
 def register(bench_subparsers: argparse._SubParsersAction) -> None:
     p = bench_subparsers.add_parser("throughput", help="batched engine vs sequential decoding vs llama.cpp")
     p.add_argument("--model", default=DEFAULT_MODEL, help="a named model or a .gguf path")
-    p.add_argument("--sequences", type=positive_int_list, default="1,2,4,8,16", help="comma-separated sequence counts")
+    p.add_argument("--sequences", type=positive_int_list, default="1,2,4,8,16",
+                   help="comma-separated sequence counts")
     p.add_argument("--tokens", type=positive_int, default=128, help="new tokens per sequence")
     add_machine_options(p, graph=False)
     p.add_argument("--json", type=Path, help="write one JSON record per sequence count")

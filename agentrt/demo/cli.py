@@ -66,11 +66,11 @@ async def _demo(args: argparse.Namespace) -> int:
         f"machine's (a few cores gain a few times from {report.sequences} sequences, a GPU far more); agents "
         f"cannot beat it, and answers of unequal length leave the batch emptier at the end."
     )
-    if report.share_of_headroom > 1.05 or report.pass_spread > 0.15:
-        # A share above 100% is no real result: the machine was busier during some passes than during others.
+    above_limit = report.share_of_headroom > 1.05  # no real result: some passes had a busier machine than others
+    if above_limit or report.pass_spread > 0.15:
         print(
             f"  not a clean measurement: repeated passes of one side differ by up to {report.pass_spread:.0%}"
-            f"{' and the speedup is above the limit' if report.share_of_headroom > 1.05 else ''}: the CPU's speed "
+            f"{' and the speedup is above the limit' if above_limit else ''}: the CPU's speed "
             "changed between passes (another process, or a virtual machine's host). Run it again when it is quiet."
         )
     print(

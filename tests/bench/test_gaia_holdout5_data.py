@@ -13,12 +13,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
 
-from tests.bench.gaia_set_readers import clock, fmt, read_csv, read_text, unique_top
+from tests.bench.gaia_set_readers import HtmlTables, clock, fmt, read_csv, read_text, unique_top
 
 GAIA_HOLDOUT_5 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-5"
 
@@ -316,43 +315,26 @@ def _reorder_lines(*, use_own: bool = True, at_or_below: bool = True) -> int:
 # name, not by date), amounts with a pound sign and a thousands separator.
 
 
-class _Tables(HTMLParser):
+class _Tables(HtmlTables):
+    """The page's tables, and the text of its goal paragraph (<p class="goal">)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
         self.goal_text = ""
-        self._table: str | None = None
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
         self._in_goal = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "table":
-            self._table = attributes.get("id") or f"table{len(self.tables)}"
-            self.tables[self._table] = []
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-        elif tag == "p" and attributes.get("class") == "goal":
+        super().handle_starttag(tag, attrs)
+        if tag == "p" and dict(attrs).get("class") == "goal":
             self._in_goal = True
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None and self._table is not None:
-            self.tables[self._table].append(self._row)
-            self._row = None
-        elif tag == "table":
-            self._table = None
-        elif tag == "p":
+        super().handle_endtag(tag)
+        if tag == "p":
             self._in_goal = False
 
     def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+        super().handle_data(data)
         if self._in_goal:
             self.goal_text += data
 

@@ -14,12 +14,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
 
-from tests.bench.gaia_set_readers import fmt, read_csv, read_text, unique_top
+from tests.bench.gaia_set_readers import fmt, html_tables, read_csv, read_text, unique_top
 
 GAIA_HOLDOUT_7 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-7"
 
@@ -225,42 +224,8 @@ def _mean_wait_by_courier(*, uncollected_until: str | None = None) -> dict[str, 
 # table; owner names in varying case, two dogs called Pepper, cancelled bookings, extras such as "Extra walk ×2".
 
 
-class _Tables(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tables: dict[str, list[list[str]]] = {}
-        self._table: str | None = None
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._table = dict(attrs).get("id") or f"table{len(self.tables)}"
-            self.tables[self._table] = []
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None and self._table is not None:
-            self.tables[self._table].append(self._row)
-            self._row = None
-        elif tag == "table":
-            self._table = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def _kennel_tables() -> dict[str, list[list[str]]]:
-    parser = _Tables()
-    parser.feed(_text("kennel_bookings.html"))
-    return parser.tables
+    return html_tables(_text("kennel_bookings.html"))
 
 
 def _kennel_bookings() -> list[dict[str, str]]:
