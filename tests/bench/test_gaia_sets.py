@@ -1,9 +1,9 @@
 """The checks every shipped GAIA-shaped set must pass (gaia-mini, gaia-dev, gaia-holdout, gaia-holdout-2 …
-gaia-holdout-7).
+gaia-holdout-8).
 
 Each set's answers are recomputed from its attachments by its own module (`EXPECTED` in test_gaia_data.py,
 test_gaia_dev_data.py, test_gaia_holdout_data.py, test_gaia_holdout2_data.py, test_gaia_holdout3_data.py,
-test_gaia_holdout4_data.py … test_gaia_holdout7_data.py), independently of metadata.jsonl; here they are compared
+test_gaia_holdout4_data.py … test_gaia_holdout8_data.py), independently of metadata.jsonl; here they are compared
 with metadata.jsonl, and each set's shape is checked: GAIA's fields, unique task ids that name their level, how
 many tasks of each level, levels interleaved, attachments present, read in one `read_file` call, and nothing shared
 between sets.
@@ -163,6 +163,20 @@ SETS = [
             {"weighbridge_tickets.csv", "laundromat_machines.log", "enrolments.tsv", "locker_events.jsonl",
              "kennel_bookings.html", "league_results.md", "repair_jobs.json", "lock_passages.txt",
              "fermenter_register.yaml"}
+        ),
+    ),
+    GaiaSet(
+        folder="gaia-holdout-8",
+        id_prefix="hold8",
+        checks="test_gaia_holdout8_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".html", ".md", ".yaml", ".txt"}),
+        attachments=frozenset(
+            {"florist_orders.csv", "seed_library.json", "tide_gauge.jsonl", "scout_badges.tsv", "escape_rooms.log",
+             "kiln_firings.html", "lifeboat_launches.md", "aquarium_tanks.yaml", "planetarium_report.txt"}
         ),
     ),
 ]
