@@ -1,9 +1,10 @@
 """`agentrt bench serve`: the same HTTP client load against `agentrt serve` and llama.cpp's `llama-server`.
 
 For each client count N, both servers are started fresh with N sequences / slots (`--sequences N`; `-np N`), the
-same model, threads and context per sequence, one after the other in the same run. N clients of the official
-`openai` SDK then send one streaming chat request each, all at once: distinct user prompts, greedy, a fixed
-number of new tokens (EOS ignored). Measured per server:
+same model, threads and context per sequence, and run side by side, taking turns: in each round N clients of the
+official `openai` SDK send one streaming chat request each to one server, all at once (distinct user prompts,
+greedy, a fixed number of new tokens, EOS ignored), then to the other, the order alternating between rounds.
+llama-server runs in the environment the user had (without agentrt's OpenMP setting). Measured per server:
 
 * tokens/s: all generated tokens over the wall time from the first request sent to the last token received;
 * time to first token (TTFT), p50 and p95 over the clients: request sent → first text chunk received;
@@ -49,6 +50,7 @@ class ServeRecord(BaseModel):
     n_ctx: int
     rounds: int
     tokens_per_s: float  # median over rounds
+    round_tokens_per_s: list[float]  # each round's, in order (round r of both servers ran back to back)
     ttft_p50_ms: float  # over every request of every round
     ttft_p95_ms: float
     prefill_tokens: float  # per round (median)
@@ -117,23 +119,18 @@ async def _round(server: ServerProcess, model: str, n: int, tokens: int, system:
     return completion / wall, [ttft for ttft, _, _ in results], after - before, completion
 
 
-async def _measure(
-    server: ServerProcess, label: str, model: str, n: int, tokens: int, rounds: int, system_tokens: int,
-    count_tokens: Any, threads: int, n_ctx: int,
+def _record(
+    label: str, n: int, system_tokens: int, tokens: int, threads: int, n_ctx: int,
+    rounds: list[tuple[float, list[float], float, int]],
 ) -> ServeRecord:
-    rates, ttfts, prefills, completions = [], [], [], []
-    for r in range(rounds):
-        system = shared_prompt(system_tokens, count_tokens, f"{label}-{n}-{r}-{time.time_ns()}")
-        rate, ttft, prefill, completion = await _round(server, model, n, tokens, system)
-        rates.append(rate)
-        ttfts.extend(ttft)
-        prefills.append(prefill)
-        completions.append(completion)
+    rates = [rate for rate, _, _, _ in rounds]
+    ttfts = [t for _, ttft, _, _ in rounds for t in ttft]
     return ServeRecord(
         server=label, clients=n, shared_prompt_tokens=system_tokens, tokens=tokens, threads=threads, n_ctx=n_ctx,
-        rounds=rounds, tokens_per_s=statistics.median(rates), ttft_p50_ms=_percentile(ttfts, 0.5) * 1e3,
-        ttft_p95_ms=_percentile(ttfts, 0.95) * 1e3, prefill_tokens=statistics.median(prefills),
-        completion_tokens=int(statistics.median(completions)),
+        rounds=len(rounds), tokens_per_s=statistics.median(rates), round_tokens_per_s=rates,
+        ttft_p50_ms=_percentile(ttfts, 0.5) * 1e3, ttft_p95_ms=_percentile(ttfts, 0.95) * 1e3,
+        prefill_tokens=statistics.median(p for _, _, p, _ in rounds),
+        completion_tokens=int(statistics.median(c for _, _, _, c in rounds)),
     )
 
 
@@ -152,6 +149,10 @@ async def run_serve_bench(
     model: str, counts: list[int], tokens: int, threads: int, n_ctx: int, rounds: int, system_tokens: int,
     llama_server: Path | None, log_dir: Path,
 ) -> list[ServeRecord]:
+    """Both servers run at once, each idle while the other takes its round, and the rounds alternate (agentrt
+    first in even rounds, llama-server first in odd ones): a machine whose speed drifts during the run (a VM's
+    host, another process) then slows both sides alike, where measuring one server's rounds and then the other's
+    put the drift into the ratio."""
     from llama_cpp import Llama
 
     path = resolve_model(model)
@@ -163,29 +164,34 @@ async def run_serve_bench(
     phases = [0] + ([system_tokens] if system_tokens > 0 else [])
     records: list[ServeRecord] = []
     for n in counts:
-        starters: list[tuple[str, Any]] = [(
-            "agentrt", lambda n=n: AgentrtServer(
+        servers: dict[str, tuple[ServerProcess, str]] = {}
+        try:
+            servers["agentrt"] = (AgentrtServer(
                 log_dir / f"agentrt-{n}.log", "--model", model, "--sequences", str(n), "--n-ctx", str(n_ctx),
                 "--threads", str(threads), "--max-queue", str(n), "--name", "bench",
-            ),
-        )]
-        if llama_server is not None:
-            starters.append(("llama-server", lambda n=n: LlamaServer(
-                llama_server, path, log_dir / f"llama-server-{n}.log", slots=n, n_ctx=n_ctx, threads=threads,
-            )))
-        for label, start in starters:
-            server = start().wait_ready()
-            try:
-                served = "bench" if label == "agentrt" else path.name
+            ).wait_ready(), "bench")
+            if llama_server is not None:
+                servers["llama-server"] = (LlamaServer(
+                    llama_server, path, log_dir / f"llama-server-{n}.log", slots=n, n_ctx=n_ctx, threads=threads,
+                ).wait_ready(), path.name)
+            for server, served in servers.values():
                 await _warm_up(server, served)
-                for shared in phases:
-                    record = await _measure(server, label, served, n, tokens, rounds, shared, count_tokens,
-                                            threads, n_ctx)
+            for shared in phases:
+                measured: dict[str, list[tuple[float, list[float], float, int]]] = {label: [] for label in servers}
+                for r in range(rounds):
+                    order = list(servers) if r % 2 == 0 else list(reversed(servers))
+                    for label in order:
+                        server, served = servers[label]
+                        system = shared_prompt(shared, count_tokens, f"{label}-{n}-{r}-{time.time_ns()}")
+                        measured[label].append(await _round(server, served, n, tokens, system))
+                for label, rounds_measured in measured.items():
+                    record = _record(label, n, shared, tokens, threads, n_ctx, rounds_measured)
                     records.append(record)
                     print(f"  {label:<12} N={n:<3} shared={shared:<4} {record.tokens_per_s:7.1f} tokens/s  TTFT "
                           f"p50 {record.ttft_p50_ms:7.0f} ms p95 {record.ttft_p95_ms:7.0f} ms  prefill "
                           f"{record.prefill_tokens:7.0f}", file=sys.stderr, flush=True)
-            finally:
+        finally:
+            for server, _ in servers.values():
                 server.stop()
     return records
 
@@ -197,20 +203,21 @@ def _print_tables(records: list[ServeRecord]) -> None:
     for shared in sorted({r.shared_prompt_tokens for r in records}):
         title = "distinct prompts" if not shared else f"a shared system prompt of {shared} tokens"
         print(f"\n{title}")
-        print(f"{'N':>3} {'agentrt t/s':>11} {'llama t/s':>10} {'ratio':>6} {'TTFT p50 a/l ms':>17} "
-              f"{'TTFT p95 a/l ms':>17} {'prefill a/l':>13} {'fewer':>6}")
+        print(f"{'N':>3} {'agentrt t/s':>11} {'llama t/s':>10} {'ratio':>6} {'per round':>11} "
+              f"{'TTFT p50 a/l ms':>17} {'TTFT p95 a/l ms':>17} {'prefill a/l':>13} {'fewer':>6}")
         for n in sorted({r.clients for r in records}):
             a = _find(records, "agentrt", n, shared)
             ref = _find(records, "llama-server", n, shared)
             if a is None:
                 continue
             if ref is None:
-                print(f"{n:>3} {a.tokens_per_s:11.1f} {'-':>10} {'-':>6} {a.ttft_p50_ms:8.0f}/{'-':>8} "
+                print(f"{n:>3} {a.tokens_per_s:11.1f} {'-':>10} {'-':>6} {'-':>11} {a.ttft_p50_ms:8.0f}/{'-':>8} "
                       f"{a.ttft_p95_ms:8.0f}/{'-':>8} {a.prefill_tokens:6.0f}/{'-':>6} {'-':>6}")
                 continue
             ratio = a.tokens_per_s / ref.tokens_per_s if ref.tokens_per_s else 0.0
             fewer = ref.prefill_tokens / a.prefill_tokens if a.prefill_tokens else 0.0
-            print(f"{n:>3} {a.tokens_per_s:11.1f} {ref.tokens_per_s:10.1f} {ratio:5.2f}x "
+            low, high = _round_ratio_range(a, ref)
+            print(f"{n:>3} {a.tokens_per_s:11.1f} {ref.tokens_per_s:10.1f} {ratio:5.2f}x {low:5.2f}-{high:.2f}x "
                   f"{a.ttft_p50_ms:8.0f}/{ref.ttft_p50_ms:<8.0f} {a.ttft_p95_ms:8.0f}/{ref.ttft_p95_ms:<8.0f} "
                   f"{a.prefill_tokens:6.0f}/{ref.prefill_tokens:<6.0f} {fewer:5.1f}x")
     _print_goals(records)
@@ -230,6 +237,13 @@ def _print_goals(records: list[ServeRecord], n: int = 8) -> None:
         print(f"goal at {n} clients with the shared prompt: >= 5x fewer prefill tokens: {fewer:.1f}x "
               f"({_met(fewer >= 5)}); lower p95 TTFT: {a.ttft_p95_ms:.0f} vs {ref.ttft_p95_ms:.0f} ms "
               f"({_met(a.ttft_p95_ms < ref.ttft_p95_ms)})")
+
+
+def _round_ratio_range(a: ServeRecord, ref: ServeRecord) -> tuple[float, float]:
+    """The lowest and highest ratio of one round's pair (agentrt's round r over llama-server's round r, run back
+    to back): how far the machine's noise moves the ratio, beside the ratio of the medians."""
+    ratios = [x / y for x, y in zip(a.round_tokens_per_s, ref.round_tokens_per_s, strict=False) if y]
+    return (min(ratios), max(ratios)) if ratios else (0.0, 0.0)
 
 
 def _met(ok: bool) -> str:

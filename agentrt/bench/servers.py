@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from agentrt.engine.openmp import llama_cpp_environment
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO / "scripts" / "build-llama-bench.sh"
 _LISTENING = re.compile(r"agentrt serve: \S+ on (http://\S+)/v1")
@@ -33,13 +35,16 @@ class ServerProcess:
     name = "server"
     prefill_metric = ""  # the counter of prompt tokens computed (not taken from a cache) in its /metrics
 
-    def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, command: list[str], log_path: Path, env: dict[str, str] | None = None,
+        base_env: dict[str, str] | None = None,
+    ) -> None:
         self.log_path = log_path
         self.url = ""
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, cwd=log_path.parent,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            env={**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1", **(env or {})},
         )
 
     @property
@@ -118,6 +123,7 @@ class LlamaServer(ServerProcess):
             [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(self.port), "-np", str(slots),
              "-c", str(slots * n_ctx), "-t", str(threads), "-tb", str(threads), "--metrics", "--no-webui"],
             log_path,
+            base_env=llama_cpp_environment(),  # as a user starts it, without agentrt's OpenMP spin setting
         )
         self.url = f"http://127.0.0.1:{self.port}"
 

@@ -21,7 +21,7 @@ def test_bench_serve_small(tmp_path: Path) -> None:
     out = tmp_path / "serve.jsonl"
     done = subprocess.run(
         [sys.executable, "-m", "agentrt.cli", "bench", "serve", "--model", "smollm2", "--clients", "3",
-         "--tokens", "4", "--shared-prompt", "120", "--threads", "1", "--json", str(out)],
+         "--tokens", "4", "--shared-prompt", "120", "--threads", "1", "--rounds", "2", "--json", str(out)],
         env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=900, check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -30,6 +30,7 @@ def test_bench_serve_small(tmp_path: Path) -> None:
         ("agentrt", 0), ("agentrt", 120), ("llama-server", 0), ("llama-server", 120)}
     for r in records:
         assert r["completion_tokens"] == 3 * 4 and r["tokens_per_s"] > 0 and r["ttft_p95_ms"] >= r["ttft_p50_ms"]
+        assert r["rounds"] == 2 and len(r["round_tokens_per_s"]) == 2  # the servers took turns, round by round
     shared = {r["server"]: r["prefill_tokens"] for r in records if r["shared_prompt_tokens"]}
     assert shared["agentrt"] < shared["llama-server"] - 120  # the shared prompt computed once, not three times
     assert "a shared system prompt of 120 tokens" in done.stdout
