@@ -15,8 +15,9 @@ copied from the task or the file's first lines, most often a ``final_answer(0)``
 blocks, a typed name comes back too (the first name in the file's preview, given up on the data).
 
 A zero. A count or a total of 0 is what a filter that matches nothing gives ("2025-03-01" looked for where the
-task asks for March; a name looked for on the wrong line), and a task rarely asks for one: a computed 0 comes back
-once, asking for the compared values to be printed; the same 0 given again is taken.
+task asks for March; a name looked for on the wrong line), and a task rarely asks for one: a 0 the code computed,
+or printed and the model then typed, comes back once, asking for the compared values to be printed; the same 0
+given again is taken.
 
 An answer that says there is none. "No answer provided", "unknown", "not found": a code agent whose reading of
 the file failed gives up in words. A task of this kind always has an answer, so it comes back once, asking for
@@ -30,6 +31,11 @@ words and the call that rounds so; when the task says nothing, only float noise 
 ``MAX_PLAIN_DECIMALS`` decimals) comes back, and the same value given again is taken. The example in the
 refusal is the task's own precision: a small model copies whatever precision it is shown.
 
+An answer not written in the form the task gives. "Answer as YYYY-MM-DD" answered 04/09/2026 (the file's own
+form), "HH:MM" answered 9:05: when a sentence that asks for the answer spells its form with the usual letters
+(YYYY, MM, DD, HH, hh, mm, ss, h; joined by - / . : or a space) and the answer, or an item of a list answer, does
+not have that many digits in that order, it comes back once, naming the form.
+
 An answer of the wrong kind. "Which student scored highest? Answer with just the name." answered with the score
 (95), or "How many ... ? Answer with just the number." answered with words: when the task's words say the answer
 is a name or a number and it is not, it comes back once, quoting them.
@@ -38,8 +44,10 @@ A condition the code never applies. "What is the total number of pages of all th
 code that sums every book: small models leave out a filter more often than they get one wrong. When the task
 names a value of the attached data (a whole table cell or JSON/YAML string, "Fantasy", "Bergen"; not one shown as
 an example of the answer's form, "a time like 3:42:10") that none of the code written so far mentions, the answer
-comes back once, naming each value, the column or field it sits in and the filter to write ("keep only the rows
-whose genre is "Fantasy""; a small model acts on a concrete line, not on "apply every condition"). Only values of
+comes back once, naming each value, the column or field it sits in, the task's own words around it and the filter
+to write ("keep only the rows whose genre is "Fantasy""; a small model acts on a concrete line, not on "apply every
+condition"). When those words say the value does not count ("cancelled and void orders do not count"), the filter
+leaves its rows out: telling the model to keep only them turned a right total into the opposite. Only values of
 the workspace's tables (every format read_table reads), JSON, JSON Lines and YAML files count, of two characters
 at least and not numbers, matched as whole words; a value the task names for another reason costs one step, a
 missing filter costs the answer.
@@ -48,20 +56,17 @@ missing filter costs the answer.
 from __future__ import annotations
 
 import ast
-import csv
-import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
-from agents.file_shapes import file_shape
-from agents.table_reader import read_table
+from agents.data_values import DATA_FILE_MAX_BYTES, data_values
 from agents.tools.workspace import files_in
 
-DATA_FILE_MAX_BYTES = 2_000_000  # larger attachments are not scanned for the values a task names
+if TYPE_CHECKING:
+    from agents.value_tests import DataFields
+
 MAX_PLAIN_DECIMALS = 3  # 2.475 may be meant; 2.4658 almost never is
 _ROUNDING = re.compile(r"\bround(?:ed|ing)?\b(?P<how>[^.?!;]{0,60})", re.IGNORECASE)
 _DECIMAL_PLACES = re.compile(r"\b(?P<n>\d|one|two|three|four|five|six)\s+decimals?(?:\s+places?|\s+digits?)?",
@@ -93,6 +98,20 @@ _EXAMPLE_BEFORE = re.compile(
     r"\bwritten as|\bformat)\s*[\"'“‘(]?$"
 )
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 1,234,567 as one number
+# A form spelled with placeholder letters: YYYY-MM-DD, DD/MM/YYYY, HH:MM, h:mm:ss, YYYY-MM-DD HH:MM.
+_FORM_PART = r"(?:YYYY|YY|MM|DD|HH|hh|mm|ss|SS|M|D|H|h)"
+_FORM = re.compile(rf"(?<![\w/.:-]){_FORM_PART}(?:[-/.: ]{_FORM_PART})+(?![\w/:-]|\.\w)")
+# The sentence must ask for the answer ("Answer as ...", "give it as ...", "in the form ..."), not describe the
+# file ("Dates are written DD-MM-YYYY").
+_ASKS_ANSWER = re.compile(r"\b(?:answer|give|name|list|reply|report)\b|\bin the form\b", re.IGNORECASE)
+# Where a clause of a task ends: a sentence's end or a semicolon followed by a space (not the dots of 10.11.2026).
+_CLAUSE_END = re.compile(r"[.;!?](?=\s|$)")
+# Words by which a clause leaves rows out ("cancelled and void orders do not count", "excluding refunds").
+_EXCLUDES = re.compile(
+    r"\b(?:not|never|except|excluding|exclude[sd]?|other than|without|ignor(?:e|ing)|leave out|apart from|"
+    r"aside from)\b|n't\b",
+    re.IGNORECASE,
+)
 
 
 def typed_literal(code: str) -> str | None:
@@ -122,6 +141,16 @@ def _is_number_literal(node: ast.expr) -> bool:
 
 def _is_text_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def asked_form(task: str) -> str | None:
+    """The answer's form that the task spells with placeholder letters ("Answer as YYYY-MM-DD" -> "YYYY-MM-DD"),
+    or None."""
+    for sentence in re.split(r"(?<=[.!?])\s+", task):
+        match = _FORM.search(sentence)
+        if match is not None and _ASKS_ANSWER.search(sentence):
+            return match.group(0)
+    return None
 
 
 def asked_rounding(task: str) -> tuple[str, int] | None:
@@ -158,6 +187,8 @@ class NamedValue:
     in_list: bool = False  # a JSON list under ``field`` holds it ("skills": ["sql", "python"])
     in_table: bool = False  # a cell of a table (CSV, TSV, markdown, HTML, aligned), not of a JSON/YAML tree
     any_case: bool = False  # the data holds it in more than one letter case ("Dog" and "dog")
+    clause: str = ""  # the task's words around its first mention ("cancelled and void orders do not count")
+    excluded: bool = False  # those words leave its rows out
 
     def where(self) -> str:
         if self.field is None:
@@ -185,7 +216,9 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
     for path in files_in(workspace):
         if path.stat().st_size > DATA_FILE_MAX_BYTES:
             continue
-        for value, field_name, in_list, in_table in _data_values(path):
+        for value, field_name, in_list, in_table in data_values(path):
+            if not isinstance(value, str):
+                continue
             text = value.strip()
             if len(text) < 2 or _NUMBER.fullmatch(text.replace(",", "").lstrip("-")) or text in found:
                 continue
@@ -194,7 +227,9 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
                 if not _EXAMPLE_BEFORE.search(lowered[max(0, m.start() - 30) : m.start()])
             ]
             if spans:
-                found[text] = (spans, NamedValue(text, path.name, field_name, in_list, in_table))
+                clause = clause_around(task, *spans[0])
+                found[text] = (spans, NamedValue(text, path.name, field_name, in_list, in_table, clause=clause,
+                                                 excluded=bool(_EXCLUDES.search(clause))))
     # A value named only inside a longer one is not a condition of its own: "Mushroom" in "the Saltmarsh Mushroom
     # Risotto" names the recipe, not the ingredient "mushroom".
     longer = [span for spans, _ in found.values() for span in spans]
@@ -210,45 +245,18 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
     return list(by_case.values())
 
 
+def clause_around(task: str, start: int, end: int) -> str:
+    """The clause of ``task`` that holds ``task[start:end]``: from the end of the sentence or clause before it to
+    the next one's end."""
+    left = max((m.end() for m in _CLAUSE_END.finditer(task, 0, start)), default=0)
+    right = _CLAUSE_END.search(task, end)
+    return task[left : right.start() if right else len(task)].strip()
+
+
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     """Whether ``span`` lies within a longer one of ``spans``."""
     start, end = span
     return any(s <= start and end <= e and e - s > end - start for s, e in spans)
-
-
-def _data_values(path: Path) -> Iterator[tuple[str, str | None, bool, bool]]:
-    """(value, field, in a list, in a table) for the text cells of a table file (one that read_table reads: its
-    format line names it, or CSV/TSV) or the string leaves of a JSON, JSON Lines or YAML file, in file order;
-    nothing for other files and for files that cannot be read."""
-    suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix in (".jsonl", ".ndjson"):
-            data = [json.loads(line) for line in text.splitlines() if line.strip()]
-        elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        elif suffix in (".csv", ".tsv", ".tab") or "read_table(" in (file_shape(path, text) or ""):
-            for row in read_table(path):
-                for column, cell in row.items():
-                    if isinstance(cell, str):
-                        yield cell, column, False, True
-            return
-        else:
-            return
-    except (OSError, ValueError, csv.Error, yaml.YAMLError, RecursionError):
-        return
-    stack: list[tuple[object, str | None, bool]] = [(data, None, False)]
-    while stack:
-        item, key, in_list = stack.pop()
-        if isinstance(item, str):
-            yield item, key, in_list, False
-        elif isinstance(item, dict):
-            stack.extend((child, str(name), False) for name, child in reversed(list(item.items())))
-        elif isinstance(item, list):
-            # A list of records keeps no key for them; a list of strings is the values of its key.
-            stack.extend((child, key, not isinstance(child, (dict, list))) for child in reversed(item))
 
 
 def numbers_in(text: str) -> list[float]:
@@ -290,6 +298,9 @@ class AnswerChecks:
     refused_rounding: bool = False
     refused_kind: bool = False
     refused_condition: bool = False
+    refused_form: bool = False
+    data: DataFields | None = None  # the attached data's values, for tests the code makes on them (None: no check)
+    told_tests: set[str] = field(default_factory=set)  # notes on failed value tests already shown, each said once
 
     def saw(self, text: str, *, worked: bool | None = None) -> None:
         """``text`` was shown to the model; ``worked``: whether the block (or tool call) it came from worked, None
@@ -305,13 +316,32 @@ class AnswerChecks:
         """The observation that sends ``answer`` back, or None to accept it. ``typed``: the model wrote it out as
         a literal (``final_answer(1200)``), so its code did not compute it."""
         checks = [self.no_answer_refusal]
-        checks += [self.typed_refusal] if typed else [self.zero_refusal]
-        checks += [self.kind_refusal, self.rounding_refusal, self.condition_refusal]
+        # A 0 typed after the code printed it is the same filter that matched nothing as a computed one.
+        checks += [self.typed_refusal, self.zero_refusal] if typed else [self.zero_refusal]
+        checks += [self.kind_refusal, self.form_refusal, self.rounding_refusal, self.condition_refusal]
         for check in checks:  # in turn: a check that refuses spends its one refusal, the later ones keep theirs
             refusal = check(answer)
             if refusal is not None:
                 return refusal
         return None
+
+    def failed_value_tests(self, code: str) -> list[str]:
+        """Notes on the tests of ``code`` that no value of the data passes, each said once per run."""
+        if self.data is None:
+            return []
+        notes = [note for note in self.data.failed_tests(code, self.code) if note not in self.told_tests]
+        self.told_tests.update(notes)
+        return notes
+
+    def value_test_refusal(self, answer: str, code: str) -> str | None:
+        """The observation that sends back an answer whose block tests the data against a value none of it has
+        (a filter that keeps nothing, or everything), or None; a test already noted does not refuse again."""
+        notes = self.failed_value_tests(code)
+        if not notes:
+            return None
+        said = " ".join(f"{note[0].upper()}{note[1:]}" for note in notes)
+        return (f"Error: {answer} comes from a test that the data never passes. {said} Fix the test so it matches "
+                "the data as the task means it, then answer.")
 
     def condition_refusal(self, answer: str) -> str | None:
         """The observation that sends back an answer whose code never mentions a data value the task names."""
@@ -323,10 +353,13 @@ class AnswerChecks:
             return None
         self.refused_condition = True
         names = " and ".join(f'"{named.value}" ({named.where()})' for named in unused)
-        keep = " and ".join(named.keep() for named in unused)
+        said = " and ".join(dict.fromkeys(f'"{named.clause}"' for named in unused if named.clause))
+        todo = [f"{verb} {' and '.join(named.keep() for named in group)}"
+                for verb, group in (("keep only", [n for n in unused if not n.excluded]),
+                                    ("leave out", [n for n in unused if n.excluded])) if group]
         return (
             f"Error: the task names {names}, but your code never uses {'it' if len(unused) == 1 else 'them'}: "
-            f"{answer} ignores that condition. Keep only {keep}, then answer."
+            f"{answer} ignores that condition. The task says {said}: {'; '.join(todo)}, then answer."
         )
 
     def kind_refusal(self, answer: str) -> str | None:
@@ -343,6 +376,23 @@ class AnswerChecks:
             return (f"Error: the task says \"{asks.group(0)}\", and {answer} is a number. Give the name your code "
                     "found with it (print the row or item it comes from), not the number.")
         return f"Error: the task asks for a number (\"{asks.group(0)}\"), and {answer!r} is not one. Give the number."
+
+    def form_refusal(self, answer: str) -> str | None:
+        """The observation that sends back an answer not written in the form the task spells (YYYY-MM-DD), or
+        None."""
+        if not self.form or self.refused_form:
+            return None
+        form = asked_form(self.task)
+        if form is None:
+            return None
+        shape = re.compile(re.sub(_FORM_PART, lambda m: rf"\d{{{len(m.group(0))}}}" if len(m.group(0)) > 1
+                                  else r"\d{1,2}", re.escape(form).replace(r"\ ", " ")))
+        items = [item.strip() for item in answer.split(",")] if "," not in form else [answer.strip()]
+        if all(shape.fullmatch(item) for item in items):
+            return None
+        self.refused_form = True
+        return (f"Error: the task asks for the answer in the form {form}, and {answer!r} is not written so. Write "
+                "it in exactly that form, then answer.")
 
     def rounding_refusal(self, answer: str) -> str | None:
         """The observation that sends back a number rounded otherwise than the task asks (or, when it does not

@@ -11,7 +11,8 @@ a notebook. A prelude gives the code:
   the tool outside the sandbox, and its result comes back as the observation;
 - ``read_file(path)`` and ``list_files(path)`` as plain Python inside the sandbox, when the agent has them.
 
-As in a notebook, a block that ends with an expression shows its value.
+As in a notebook, a block that ends with an expression shows its value; one that prints nothing and ends by
+setting a variable shows that too.
 
 What the code prints, or the error it raised (a traceback of the model's own lines only), comes back as
 "Observation:", bounded in length.
@@ -110,6 +111,11 @@ def calculator(expression):
     """Evaluate an arithmetic expression."""
     return eval(str(expression).replace("^", "**"), {"__builtins__": {}}, {})
 
+_SHOWN_CHARS = 600
+
+def _prints(tree):
+    return any(isinstance(node, _ast.Call) and getattr(node.func, "id", None) == "print" for node in _ast.walk(tree))
+
 def _host_tool(name, params):
     def call(*args, **kwargs):
         if len(args) > len(params):
@@ -123,6 +129,16 @@ def _run(source, name, namespace, show_last=False):
     _linecache.cache[name] = (len(source), None, source.splitlines(True), name)
     tree = _ast.parse(source, name)
     last = tree.body[-1] if tree.body else None
+    if show_last and isinstance(last, (_ast.Assign, _ast.AnnAssign, _ast.AugAssign)) and not _prints(tree):
+        # A block that prints nothing and ends by setting a variable shows it, as smolagents shows a snippet's
+        # last value: small models compute a total in one block and print it in none (six silent steps, then a
+        # guessed answer).
+        exec(compile(tree, name, "exec"), namespace)
+        for target in (last.targets if isinstance(last, _ast.Assign) else [last.target]):
+            if isinstance(target, _ast.Name) and target.id in namespace:
+                shown = repr(namespace[target.id])
+                print(f"{target.id} = {shown[:_SHOWN_CHARS]}{' ...' if len(shown) > _SHOWN_CHARS else ''}")
+        return
     if not (show_last and isinstance(last, _ast.Expr)):
         exec(compile(tree, name, "exec"), namespace)
         return

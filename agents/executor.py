@@ -31,6 +31,7 @@ from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeCon
 from agentrt.engine.remote.errors import UnsupportedByServerError
 
 from agents.answer_checks import AnswerChecks, NamedValue, named_values, typed_literal
+from agents.value_tests import DataFields
 from agents.base import Agent, event_node, preview
 from agents.code_actions import (
     CODE_GRAMMAR,
@@ -91,6 +92,11 @@ class ExecutorOptions(BaseModel):
         True,
         description="code actions: send back once an answer whose code never uses a value of the attached CSV/JSON "
         "data that the task names (a filter left out)",
+    )
+    check_value_tests: bool = Field(
+        True,
+        description="code actions: say when the code tests a field of the attached data against text none of its "
+        "values has (row['badge'] == 'Activity' where Activity is a type); send back once an answer built on one",
     )
 
 
@@ -165,6 +171,8 @@ class Executor(Agent):
             form=self.options.check_form,
             named=named,
         )
+        if self.action_format == "code" and self.options.check_value_tests:
+            checks.data = await asyncio.to_thread(DataFields, ctx.workspace)  # reads the attachments: off the loop
         checks.saw(message)
         max_steps = self.options.max_steps
         answer_only = False  # after a repeat of a call that worked: the model has what it needs, ask for the answer
@@ -293,7 +301,9 @@ class Executor(Agent):
                                "computes to see where it goes wrong, then fix it.")
                 seen[key] = (step, observation, False)
                 return _Turn(False, observation, fields=fields)
-            refusal = checks.refusal(given, typed=typed_literal(action.code) is not None)
+            refusal = checks.value_test_refusal(given, action.code) or checks.refusal(
+                given, typed=typed_literal(action.code) is not None
+            )
             if refusal is not None:
                 # What the block printed was not in view when the answer was given; it is now.
                 printed = run.output.strip()
@@ -313,6 +323,8 @@ class Executor(Agent):
             fields.update(called_tool=run.tool, arguments=called.arguments)
         elif (hint := output_hint(run.output)) is not None:
             observation += f"\nHint: {hint}"
+        for note in checks.failed_value_tests(action.code):
+            observation += f"\nNote: {note}"
         seen[key] = (step, observation, ok)
         return _Turn(ok, observation, fields=fields)
 

@@ -217,6 +217,11 @@ async def test_answers_are_plain_text_whatever_their_type(tmp_path: Path) -> Non
     runner = CodeRunner(default_registry().subset(["python", "final_answer"]), tmp_path)
     assert (await runner.run("x = 46\nx * 38")).output.strip() == "1748"  # a last expression shows its value
     assert (await runner.run("print('a')\nNone")).output.strip() == "a"
+    # A block that prints nothing and ends by setting variables shows them (cut when long); one that prints does not.
+    assert (await runner.run("q = 17\ntotal = q * 75.0 + 0.5")).output.strip() == "total = 1275.5"
+    assert (await runner.run("a = b = 'x' * 700")).output.strip() == f"a = '{'x' * 599} ...\nb = '{'x' * 599} ..."
+    assert (await runner.run("print('seen')\nc = 1")).output.strip() == "seen"
+    assert (await runner.run("rows = [1]\nrows[0] = 2")).output.startswith("(no output")  # not a variable
     assert (await runner.run("final_answer(['b', 2, 3.0])")).answer == "b, 2, 3"
     assert (await runner.run("print('FINAL')\nfinal_answer(0.5)")).answer == "0.5"
 
@@ -371,12 +376,34 @@ async def test_a_computed_zero_comes_back_once(tmp_path: Path) -> None:
         block(read + "final_answer(sum(int(r['visitors']) for r in rows if r['date'].startswith('2025-03')))"),
     ]
     engine = FakeEngine(1, reply=script)
-    result = await Executor.create(tools=["python"]).run("Visitors in March 2025?", standalone_context(engine, workspace=tmp_path))
+    # Without the value-test check, which would name the failed test first (tests/agents/test_value_tests.py).
+    executor = Executor.create(tools=["python"], check_value_tests=False)
+    result = await executor.run("Visitors in March 2025?", standalone_context(engine, workspace=tmp_path))
     assert "your code's answer is 0, which is what a filter" in result.trace[0]["observation"]
     assert (result.output, result.steps) == ("10", 2)
     engine = FakeEngine(1, reply=[block("final_answer(5 - 5)"), block("final_answer(5 - 5)")])
     result = await Executor.create(tools=["python"]).run("x", standalone_context(engine, workspace=tmp_path))
     assert (result.output, result.steps) == ("0", 2)  # the same 0 again is taken
+
+
+def test_an_answer_not_in_the_form_the_task_spells_comes_back_once() -> None:
+    from agents.answer_checks import AnswerChecks, asked_form
+
+    checks = AnswerChecks(task="On what date was it made? The file writes month/day/year. Answer as YYYY-MM-DD.")
+    assert checks.form_refusal("04/09/2026") == (
+        "Error: the task asks for the answer in the form YYYY-MM-DD, and '04/09/2026' is not written so. Write it in "
+        "exactly that form, then answer."
+    )
+    assert checks.form_refusal("04/09/2026") is None  # once: the same answer again is taken
+    assert AnswerChecks(task="When? Answer as HH:MM on the 24-hour clock.").refusal("9:05", typed=False)
+    assert not AnswerChecks(task="When? Answer as HH:MM on the 24-hour clock.").refusal("09:05", typed=False)
+    assert not AnswerChecks(task="How long? Give it as h:mm:ss.").refusal("4:06:15", typed=False)
+    list_task = "Which days? List them as YYYY-MM-DD, separated by commas."
+    assert not AnswerChecks(task=list_task).refusal("2026-01-02, 2026-01-05", typed=False)
+    assert AnswerChecks(task=list_task).refusal("2026-01-02, 5 Jan", typed=False)
+    # A form that describes the file, not the answer, is no rule for the answer.
+    assert asked_form("Dates are written DD-MM-YYYY. How many loans were late?") is None
+    assert asked_form("When was it collected? Answer as YYYY-MM-DD HH:MM.") == "YYYY-MM-DD HH:MM"
 
 
 def test_only_the_words_that_ask_for_a_name_or_a_number_count() -> None:
@@ -404,7 +431,8 @@ async def test_an_answer_whose_code_leaves_out_a_value_the_task_names_comes_back
     assert (result.output, result.steps) == ("813", 2)
     assert result.trace[0]["observation"] == (
         'Error: the task names "Fantasy" (the genre column of books.csv), but your code never uses it: 1225 ignores '
-        'that condition. Keep only the rows whose genre is "Fantasy", then answer.'
+        'that condition. The task says "What is the total number of pages of the fantasy books": keep only the rows '
+        'whose genre is "Fantasy", then answer.'
     )
     # Values are whole cells matched as whole words, not numbers or parts of words; a task naming none passes.
     from agents.answer_checks import named_values
@@ -560,6 +588,29 @@ def test_values_of_every_table_format_and_of_yaml_are_conditions_too(tmp_path: P
     assert [v.keep() for v in named] == [
         'the rows whose branch is "Riverside"', 'the rows whose nurse is "Ola Sand"', 'the items whose name is "Ivy"',
     ]
+
+
+def test_a_value_the_task_leaves_out_is_a_filter_that_leaves_its_rows_out(tmp_path: Path) -> None:
+    from agents.answer_checks import AnswerChecks, named_values
+
+    # "... do not count" asked to *keep only* the lost and refunded parcels turned a right total into the opposite.
+    (tmp_path / "parcels.csv").write_text("id,town,kg,state\nP1,Oslo,2,Sent\nP2,Oslo,3,Lost\nP3,Bergen,4,Refunded\n")
+    task = "What weight went to Oslo on 01.03.2026, in kg? Count every parcel; lost and refunded ones do not count."
+    named = named_values(task, tmp_path)
+    assert [(v.value, v.clause, v.excluded) for v in named] == [
+        ("Oslo", "What weight went to Oslo on 01.03.2026, in kg", False),  # a date's dots end no clause
+        ("Lost", "lost and refunded ones do not count", True),
+        ("Refunded", "lost and refunded ones do not count", True),
+    ]
+    checks = AnswerChecks(task=task, named=named, code=["rows = read_table('parcels.csv')"])
+    assert checks.condition_refusal("9") == (
+        'Error: the task names "Oslo" (the town column of parcels.csv) and "Lost" (the state column of '
+        'parcels.csv) and "Refunded" (the state column of parcels.csv), but your code never uses them: 9 ignores '
+        'that condition. The task says "What weight went to Oslo on 01.03.2026, in kg" and "lost and refunded ones do not '
+        'count": '
+        'keep only the rows whose town is "Oslo"; leave out the rows whose state is "Lost" and the rows whose '
+        'state is "Refunded", then answer.'
+    )
 
 
 def test_a_value_held_in_several_letter_cases_is_one_condition(tmp_path: Path) -> None:
