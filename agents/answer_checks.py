@@ -46,8 +46,9 @@ names a value of the attached data (a whole table cell or JSON/YAML string, "Fan
 an example of the answer's form, "a time like 3:42:10") that none of the code written so far mentions, the answer
 comes back once, naming each value, the column or field it sits in, the task's own words around it and the filter
 to write ("keep only the rows whose genre is "Fantasy""; a small model acts on a concrete line, not on "apply every
-condition"). When those words say the value does not count ("cancelled and void orders do not count"), the filter
-leaves its rows out: telling the model to keep only them turned a right total into the opposite. Only values of
+condition"). When those words say the value does not count ("cancelled and void orders do not count", "Awarded,
+not Pending"), the filter leaves its rows out: telling the model to keep only them turned a right total into the
+opposite; when they negate in some other way, the words decide ("Disqualified climbers are not ranked"). Only values of
 the workspace's tables (every format read_table reads), JSON, JSON Lines and YAML files count, of two characters
 at least and not numbers, matched as whole words; a value the task names for another reason costs one step, a
 missing filter costs the answer.
@@ -87,6 +88,8 @@ _NO_ANSWER = re.compile(
     r"(?:no\s+(?:answer|data|result|results|information|match|matches|value)\b.*|n/?a|unknown|none\s+found|"
     r"no\b.{0,40}?\b(?:found|available|provided|matched|recorded)\b.*|"
     r"not\s+(?:found|available|provided|applicable|enough|determined|possible)\b.*|"
+    # "Accession not found", "Team does not exist": a few words, then that they are not there.
+    r"[\w'-]+(?:\s+[\w'-]+){0,3}\s+(?:not\s+found|not\s+available|does\s+not\s+exist|is\s+missing)|"
     r"(?:it\s+)?(?:cannot|can't|could\s+not|couldn't|unable\s+to)\b.*|i\s+(?:do\s+not|don't)\s+know\b.*)[.!]?",
     re.IGNORECASE,
 )
@@ -106,12 +109,22 @@ _FORM = re.compile(rf"(?<![\w/.:-]){_FORM_PART}(?:[-/.: ]{_FORM_PART})+(?![\w/:-
 _ASKS_ANSWER = re.compile(r"\b(?:answer|give|name|list|reply|report)\b|\bin the form\b", re.IGNORECASE)
 # Where a clause of a task ends: a sentence's end or a semicolon followed by a space (not the dots of 10.11.2026).
 _CLAUSE_END = re.compile(r"[.;!?](?=\s|$)")
-# Words by which a clause leaves rows out ("cancelled and void orders do not count", "excluding refunds").
-_EXCLUDES = re.compile(
-    r"\b(?:not|never|except|excluding|exclude[sd]?|other than|without|ignor(?:e|ing)|leave out|apart from|"
-    r"aside from)\b|n't\b",
+# Whether the task's words keep a value's rows or leave them out. Only two shapes are read as leaving out: an
+# exclusion right before the value ("excluding Cancelled", "Awarded, not Pending") and a verb that says its rows do
+# not count right after its noun ("cancelled and void orders do not count"). Any other negation in the clause
+# ("Disqualified climbers are not ranked", where Ranked is the status to keep) leaves the direction to the task's
+# quoted words: a wrong "keep only" or "leave out" turns a right filter into the opposite.
+_LEAVE_BEFORE = re.compile(
+    r"(?:\bexcluding|\bexcept(?:\s+for)?|\bother\s+than|\bapart\s+from|\baside\s+from|\bwithout|\bignoring|,\s*not|"
+    r"\bbut\s+not|\bnor|\bleav(?:e|ing)\s+out|\bskip(?:ping)?|\bdrop(?:ping)?)\s+(?:the\s+|any\s+|all\s+)?$",
     re.IGNORECASE,
 )
+_LEAVE_AFTER = re.compile(
+    r"(?:\s+[\w'-]+){0,4}?\s+(?:(?:do|does|did|should|must|will)(?:\s+not|n't)\s+(?:count|be\s+counted|be\s+included)|"
+    r"(?:are|is)\s+(?:not\s+counted|excluded|ignored|left\s+out))\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|never|no|except|excluding|without|ignor(?:e|ing))\b|n't\b", re.IGNORECASE)
 
 
 def typed_literal(code: str) -> str | None:
@@ -188,7 +201,7 @@ class NamedValue:
     in_table: bool = False  # a cell of a table (CSV, TSV, markdown, HTML, aligned), not of a JSON/YAML tree
     any_case: bool = False  # the data holds it in more than one letter case ("Dog" and "dog")
     clause: str = ""  # the task's words around its first mention ("cancelled and void orders do not count")
-    excluded: bool = False  # those words leave its rows out
+    direction: str = "keep only"  # what those words do with its rows: "keep only", "leave out" or "unsure"
 
     def where(self) -> str:
         if self.field is None:
@@ -227,9 +240,9 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
                 if not _EXAMPLE_BEFORE.search(lowered[max(0, m.start() - 30) : m.start()])
             ]
             if spans:
-                clause = clause_around(task, *spans[0])
+                clause, before, after = clause_around(task, *spans[0])
                 found[text] = (spans, NamedValue(text, path.name, field_name, in_list, in_table, clause=clause,
-                                                 excluded=bool(_EXCLUDES.search(clause))))
+                                                 direction=_direction(clause, before, after)))
     # A value named only inside a longer one is not a condition of its own: "Mushroom" in "the Saltmarsh Mushroom
     # Risotto" names the recipe, not the ingredient "mushroom".
     longer = [span for spans, _ in found.values() for span in spans]
@@ -245,12 +258,19 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
     return list(by_case.values())
 
 
-def clause_around(task: str, start: int, end: int) -> str:
-    """The clause of ``task`` that holds ``task[start:end]``: from the end of the sentence or clause before it to
-    the next one's end."""
+def clause_around(task: str, start: int, end: int) -> tuple[str, str, str]:
+    """The clause of ``task`` that holds ``task[start:end]`` (from the end of the sentence or clause before it to
+    the next one's end), and its words before and after that span."""
     left = max((m.end() for m in _CLAUSE_END.finditer(task, 0, start)), default=0)
-    right = _CLAUSE_END.search(task, end)
-    return task[left : right.start() if right else len(task)].strip()
+    found = _CLAUSE_END.search(task, end)
+    right = found.start() if found else len(task)
+    return task[left:right].strip(), task[left:start], task[end:right]
+
+
+def _direction(clause: str, before: str, after: str) -> str:
+    if _LEAVE_BEFORE.search(before) or _LEAVE_AFTER.match(after):
+        return "leave out"
+    return "unsure" if _NEGATION.search(clause) else "keep only"
 
 
 def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -354,9 +374,9 @@ class AnswerChecks:
         self.refused_condition = True
         names = " and ".join(f'"{named.value}" ({named.where()})' for named in unused)
         said = " and ".join(dict.fromkeys(f'"{named.clause}"' for named in unused if named.clause))
-        todo = [f"{verb} {' and '.join(named.keep() for named in group)}"
-                for verb, group in (("keep only", [n for n in unused if not n.excluded]),
-                                    ("leave out", [n for n in unused if n.excluded])) if group]
+        groups = {verb: [n for n in unused if n.direction == verb] for verb in ("keep only", "leave out", "unsure")}
+        todo = [f"{'keep or leave out' if verb == 'unsure' else verb} {' and '.join(n.keep() for n in group)}"
+                f"{', as those words say' if verb == 'unsure' else ''}" for verb, group in groups.items() if group]
         return (
             f"Error: the task names {names}, but your code never uses {'it' if len(unused) == 1 else 'them'}: "
             f"{answer} ignores that condition. The task says {said}: {'; '.join(todo)}, then answer."

@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agents.answer_checks import DATA_FILE_MAX_BYTES, data_values
+from agents.data_values import DATA_FILE_MAX_BYTES, data_values
 from agents.tools.workspace import files_in
 
 # String methods that change how a value compares and take no argument: applied to the data's values too.

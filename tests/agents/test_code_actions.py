@@ -362,9 +362,10 @@ async def test_an_answer_that_says_there_is_none_comes_back_once(tmp_path: Path)
     assert (result.output, result.outcome, result.steps) == ("No answer provided", AgentOutcome.ANSWERED, 2)
     from agents.answer_checks import AnswerChecks
 
-    for words in ("unknown", "N/A", "Not found.", "cannot be determined", "No data", "No service found in the log"):
+    for words in ("unknown", "N/A", "Not found.", "cannot be determined", "No data", "No service found in the log",
+                  "Accession not found", "Team HV-12 does not exist."):
         assert AnswerChecks().no_answer_refusal(words) is not None, words
-    for name in ("Nora", "Unknown Pleasures", "none of them", "Noah"):
+    for name in ("Nora", "Unknown Pleasures", "none of them", "Noah", "Lost and Not Found Office"):
         assert AnswerChecks().no_answer_refusal(name) is None, name
 
 
@@ -597,10 +598,10 @@ def test_a_value_the_task_leaves_out_is_a_filter_that_leaves_its_rows_out(tmp_pa
     (tmp_path / "parcels.csv").write_text("id,town,kg,state\nP1,Oslo,2,Sent\nP2,Oslo,3,Lost\nP3,Bergen,4,Refunded\n")
     task = "What weight went to Oslo on 01.03.2026, in kg? Count every parcel; lost and refunded ones do not count."
     named = named_values(task, tmp_path)
-    assert [(v.value, v.clause, v.excluded) for v in named] == [
-        ("Oslo", "What weight went to Oslo on 01.03.2026, in kg", False),  # a date's dots end no clause
-        ("Lost", "lost and refunded ones do not count", True),
-        ("Refunded", "lost and refunded ones do not count", True),
+    assert [(v.value, v.clause, v.direction) for v in named] == [
+        ("Oslo", "What weight went to Oslo on 01.03.2026, in kg", "keep only"),  # a date's dots end no clause
+        ("Lost", "lost and refunded ones do not count", "leave out"),
+        ("Refunded", "lost and refunded ones do not count", "leave out"),
     ]
     checks = AnswerChecks(task=task, named=named, code=["rows = read_table('parcels.csv')"])
     assert checks.condition_refusal("9") == (
@@ -610,6 +611,21 @@ def test_a_value_the_task_leaves_out_is_a_filter_that_leaves_its_rows_out(tmp_pa
         'count": '
         'keep only the rows whose town is "Oslo"; leave out the rows whose state is "Lost" and the rows whose '
         'state is "Refunded", then answer.'
+    )
+    # An exclusion right before the value leaves it out; another negation in the clause leaves it to the words.
+    (tmp_path / "climbers.csv").write_text("name,state\nAda,Ranked\nBo,Disqualified\nCy,Pending\n")
+    (tmp_path / "parcels.csv").unlink()
+    named = named_values("Who won? Disqualified climbers are not ranked. Count Ranked ones, not Pending.", tmp_path)
+    assert [(v.value, v.direction) for v in named] == [
+        ("Disqualified", "unsure"), ("Ranked", "unsure"), ("Pending", "leave out"),
+    ]
+    left = named_values("How many climbed? Leave out pending ones; disqualified and ranked climbers don't count.", tmp_path)
+    assert [(v.value, v.direction) for v in left] == [("Pending", "leave out"), ("Disqualified", "leave out"),
+                                                      ("Ranked", "leave out")]
+    assert AnswerChecks(task="x", named=named[:1]).condition_refusal("Ada") == (
+        'Error: the task names "Disqualified" (the state column of climbers.csv), but your code never uses it: Ada '
+        'ignores that condition. The task says "Disqualified climbers are not ranked": keep or leave out the rows '
+        'whose state is "Disqualified", as those words say, then answer.'
     )
 
 
