@@ -31,7 +31,6 @@ from agentrt.graph.contract import AgentOutcome, AgentResult, AgentSpec, NodeCon
 from agentrt.engine.remote.errors import UnsupportedByServerError
 
 from agents.answer_checks import AnswerChecks, NamedValue, named_values, typed_literal
-from agents.value_tests import DataFields
 from agents.base import Agent, event_node, preview
 from agents.code_actions import (
     CODE_GRAMMAR,
@@ -50,6 +49,7 @@ from agents.code_actions import (
 from agents.conversation import Conversation, parse_reply
 from agents.json_actions import Action, action_schema, json_prompt
 from agents.tools import FINAL_ANSWER, ToolRegistry, final_answer
+from agents.value_tests import DataFields
 from agents.workspace_preview import workspace_preview
 
 ExecutorStatus = Literal["answered", "step_limit"]
