@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.request import GenerationResult
+from agentrt.engine.sampling import Sampling
 
 
 def states_number(text: str, number: str) -> bool:
@@ -108,10 +109,17 @@ class ConcurrencyReport(BaseModel):
         return (self.speedup - 1.0) / (self.headroom - 1.0) if self.headroom > 1.0 else 0.0
 
 
+# Greedy decoding with llama.cpp's classic mild repeat penalty: plain greedy text depends on the CPU's arithmetic,
+# and on one machine the storyteller's greedy story fell into repeating one sentence until max_tokens (on another
+# it ended by itself). A reply that loops all the same is cut off at once (finish "loop") rather than printed 30
+# times over.
+DEMO_SAMPLING = Sampling(repeat_penalty=1.1)
+
+
 async def ask(engine: EngineProtocol, agent: DemoAgent, max_tokens: int) -> GenerationResult:
     messages = [{"role": "system", "content": agent.role}, {"role": "user", "content": agent.task}]
     async with engine.sequence(owner=agent.name) as seq:
-        return await seq.chat(messages, max_tokens=max_tokens)
+        return await seq.chat(messages, max_tokens=max_tokens, sampling=DEMO_SAMPLING, stop_on_loop=True)
 
 
 async def run_agents(
