@@ -62,8 +62,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.data_values import DATA_FILE_MAX_BYTES, data_values
-from agents.tools.workspace import files_in
+from agents.data_values import data_files, data_values
 
 if TYPE_CHECKING:
     from agents.value_tests import DataFields
@@ -226,9 +225,7 @@ def named_values(task: str, workspace: Path | None) -> list[NamedValue]:
         return []
     lowered = task.lower()
     found: dict[str, tuple[list[tuple[int, int]], NamedValue]] = {}  # value -> (where the task names it, value)
-    for path in files_in(workspace):
-        if path.stat().st_size > DATA_FILE_MAX_BYTES:
-            continue
+    for path in data_files(workspace):
         for value, field_name, in_list, in_table in data_values(path):
             if not isinstance(value, str):
                 continue

@@ -13,11 +13,19 @@ import yaml
 
 from agents.file_shapes import file_shape
 from agents.table_reader import html_tables, is_html, markdown_tables, read_table
+from agents.tools.workspace import files_in
 
 DATA_FILE_MAX_BYTES = 2_000_000  # larger attachments are not scanned
 
 
 Scalar = str | int | float | bool
+
+
+def data_files(workspace: Path | None) -> Iterator[Path]:
+    """The workspace's files small enough to scan for values (none without a workspace)."""
+    for path in files_in(workspace) if workspace is not None else []:
+        if path.stat().st_size <= DATA_FILE_MAX_BYTES:
+            yield path
 
 
 def data_values(path: Path) -> Iterator[tuple[Scalar, str | None, bool, bool]]:

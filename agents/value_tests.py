@@ -23,8 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agents.data_values import DATA_FILE_MAX_BYTES, data_values
-from agents.tools.workspace import files_in
+from agents.data_values import data_files, data_values
 
 # String methods that change how a value compares and take no argument: applied to the data's values too.
 _STR_METHODS = {"lower", "upper", "casefold", "strip", "lstrip", "rstrip", "title", "capitalize"}
@@ -128,9 +127,7 @@ class DataFields:
     def __init__(self, workspace: Path | None) -> None:
         self.files: dict[str, dict[str, list[str]]] = {}
         self.numeric: dict[str, set[str]] = {}
-        for path in files_in(workspace) if workspace is not None else []:
-            if path.stat().st_size > DATA_FILE_MAX_BYTES:
-                continue
+        for path in data_files(workspace):
             fields: dict[str, list[str]] = defaultdict(list)
             numeric: set[str] = set()
             for value, field, _, _ in data_values(path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,6 +17,12 @@ def read_text(folder: Path, name: str) -> str:
 
 def read_csv(folder: Path, name: str, delimiter: str = ",") -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(read_text(folder, name)), delimiter=delimiter))
+
+
+def read_metadata(folder: Path) -> dict[str, dict]:
+    """The set's metadata.jsonl rows by task id."""
+    rows = [json.loads(line) for line in read_text(folder, "metadata.jsonl").splitlines() if line.strip()]
+    return {row["task_id"]: row for row in rows}
 
 
 class HtmlTables(HTMLParser):

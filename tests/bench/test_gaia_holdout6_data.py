@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.bench.gaia_set_readers import clock, fmt, html_tables, read_csv, read_text, unique_top
+from tests.bench.gaia_set_readers import clock, fmt, html_tables, read_csv, read_metadata, read_text, unique_top
 
 GAIA_HOLDOUT_6 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-6"
 
@@ -621,8 +621,7 @@ EXPECTED: dict[str, Callable[[], str]] = {
 
 
 def _metadata() -> dict[str, dict]:
-    rows = [json.loads(line) for line in _text("metadata.jsonl").splitlines() if line.strip()]
-    return {row["task_id"]: row for row in rows}
+    return read_metadata(GAIA_HOLDOUT_6)
 
 
 def test_questions_without_a_file_carry_their_data() -> None:

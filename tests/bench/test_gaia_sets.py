@@ -42,6 +42,7 @@ class GaiaSet:
     exact_levels: bool = False  # min_per_level is the exact count of each level
     suffixes: frozenset[str] = frozenset()  # attachment kinds the set must include
     attachments: frozenset[str] | None = None  # the exact attachment names, where the set pins them
+    max_same_opening: int | None = None  # most questions that may start with the same three words (None: any)
 
     @property
     def path(self) -> Path:
@@ -164,6 +165,7 @@ SETS = [
              "kennel_bookings.html", "league_results.md", "repair_jobs.json", "lock_passages.txt",
              "fermenter_register.yaml"}
         ),
+        max_same_opening=3,
     ),
     GaiaSet(
         folder="gaia-holdout-8",
@@ -178,6 +180,7 @@ SETS = [
             {"florist_orders.csv", "seed_library.json", "tide_gauge.jsonl", "scout_badges.tsv", "escape_rooms.log",
              "kiln_firings.html", "lifeboat_launches.md", "aquarium_tanks.yaml", "planetarium_report.txt"}
         ),
+        max_same_opening=3,
     ),
     GaiaSet(
         folder="gaia-holdout-9",
@@ -192,6 +195,7 @@ SETS = [
             {"taxi_fares.csv", "hackathon_scores.json", "ev_charging.jsonl", "driving_lessons.tsv", "car_wash.log",
              "bouldering_comp.html", "shearing_tally.md", "makerspace_tools.yaml", "pigeon_race.txt"}
         ),
+        max_same_opening=3,
     ),
 ]
 
@@ -252,6 +256,12 @@ def test_size_and_levels(gaia_set: GaiaSet) -> None:
         assert levels == gaia_set.min_per_level
     else:
         assert all(levels[level] >= least for level, least in gaia_set.min_per_level.items()), levels
+
+
+@pytest.mark.parametrize("gaia_set", [s for s in SETS if s.max_same_opening is not None], ids=lambda s: s.folder)
+def test_questions_do_not_all_open_the_same_way(gaia_set: GaiaSet) -> None:
+    openings = Counter(" ".join(row["Question"].split()[:3]) for row in _rows(gaia_set))
+    assert max(openings.values()) <= gaia_set.max_same_opening, openings.most_common(3)
 
 
 @by_set
