@@ -462,8 +462,10 @@ def _missing_key_hint(key: str, workspace: Path) -> str | None:
         return None
     for name, found in paths.items():
         if key in found and found[key].startswith("read_table("):
-            return (f"'{key}' is a column of the table in {name}, which is not CSV (csv.DictReader cannot read it): "
-                    f"read it with rows = read_table({name!r}), then index each row['{key}'].")
+            call = found[key].partition("[i]")[0]  # read_table('f.html') or, of a file with several, its table=k
+            where = f"table {call.partition('table=')[2].rstrip(')')} of {name}" if "table=" in call else (
+                f"the table in {name}, which is not CSV (csv.DictReader cannot read it)")
+            return f"'{key}' is a column of {where}: read it with rows = {call}, then index each row['{key}']."
         if key in found:
             return (f"'{key}' is a key of {name}, but not of the object your code indexed: it sits at "
                     f"{found[key]}. Go down each level on the way (a for loop over each list), then index it; if "

@@ -31,6 +31,9 @@ _KEY_VALUE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]*)=")
 _TEXT_SUFFIXES = {".txt", ".log", ".dat", ".text", ".out", ".rpt", ""}
 # The tables a code model cannot parse on its own get the one reader that parses them all (agents.table_reader).
 _READ_TABLE = "Not CSV: read it with rows = read_table(path), a list of dicts (one per row, numbers converted)"
+_READ_ONE_TABLE = ("Not CSV: read the table you need with rows = read_table(path, table=k), a list of dicts (one per "
+                   "row, numbers converted)")
+MAX_TABLES = 4  # tables described in a format line
 # A log line starts with its time: "2025-11-20T06:05", "2025-11-20 06:05:00", "[2025-11-20 ...", "Nov 10 00:00:04"
 # (syslog), "10/11/2025 06:05", "06:05:12".
 _LOG_STAMP = re.compile(
@@ -58,9 +61,15 @@ def key_paths(path: Path, text: str) -> dict[str, str]:
     ``read_table('f.md')[i]['date']``; {} for other files. A KeyError hint shows them: a small model guesses
     "weight" where it is "kg", indexes "status" one level too high, or reads an HTML table with csv.DictReader."""
     suffix = path.suffix.lower()
-    header = _read_table_header(path, text)
-    if header:
-        return {name: f"read_table({path.name!r})[i][{name!r}]" for name in header}
+    headers = _read_table_headers(path, text)
+    if len(headers) == 1:
+        return {name: f"read_table({path.name!r})[i][{name!r}]" for name in headers[0]}
+    if headers:  # several tables: each column at its table (the first table that has it)
+        found: dict[str, str] = {}
+        for index, header in enumerate(headers):
+            for name in header:
+                found.setdefault(name, f"read_table({path.name!r}, table={index})[i][{name!r}]")
+        return found
     try:
         if suffix in (".csv", ".tsv", ".tab"):
             header = text.splitlines()[0] if text.strip() else ""
@@ -94,20 +103,19 @@ def key_paths(path: Path, text: str) -> dict[str, str]:
     return paths
 
 
-def _read_table_header(path: Path, text: str) -> list[str]:
-    """The columns of the first table of a markdown, HTML or space-aligned file; [] for every other file."""
+def _read_table_headers(path: Path, text: str) -> list[list[str]]:
+    """The columns of each table of a markdown, HTML or space-aligned file; [] for every other file."""
     suffix = path.suffix.lower()
     if is_html(path.name, text):
-        tables = html_tables(text)
-        return tables[0][0] if tables else []
+        return [header for header, _ in html_tables(text)]
     lines = text.splitlines()
     if suffix in (".md", ".markdown") or suffix in _TEXT_SUFFIXES:
         found = markdown_tables(lines)
         if found:
-            return found[0][1]
+            return [header for _, header, _ in found]
         aligned = aligned_header(lines) if suffix in _TEXT_SUFFIXES else None
         if aligned is not None and not _delimited(suffix, text, lines):
-            return aligned[1]
+            return [aligned[1]]
     return []
 
 
@@ -188,21 +196,27 @@ def _html_tables(suffix: str, text: str, lines: list[str]) -> str | None:
     tables = html_tables(text)
     if not tables:
         return None
-    described = "; ".join(f"{len(rows)} rows (columns: {_names(header)})" for header, rows in tables[:3])
     if len(tables) == 1:
-        return f"HTML with a table of {described}. {_READ_TABLE}"
-    return f"HTML with {len(tables)} tables: {described}. {_READ_TABLE} (read_table(path, table=1) the second)"
+        header, rows = tables[0]
+        return f"HTML with a table of {len(rows)} rows (columns: {_names(header)}). {_READ_TABLE}"
+    listed = _tables_listed([("", header, rows) for header, rows in tables])
+    return f"HTML with {len(tables)} tables: {listed}. {_READ_ONE_TABLE}"
 
 
 def _markdown_tables(suffix: str, text: str, lines: list[str]) -> str | None:
     tables = markdown_tables(lines)
     if not tables:
         return None
-    described = "; ".join(
-        f"from line {start} ({len(rows)} rows; columns: {_names(header)})" for start, header, rows in tables[:3]
-    )
-    count = "a markdown table" if len(tables) == 1 else f"{len(tables)} markdown tables"
-    return f"{count} {described}. {_READ_TABLE}"
+    if len(tables) == 1:
+        start, header, rows = tables[0]
+        return f"a markdown table from line {start} ({len(rows)} rows; columns: {_names(header)}). {_READ_TABLE}"
+    listed = _tables_listed([(f" from line {start}", header, rows) for start, header, rows in tables])
+    return f"{len(tables)} markdown tables: {listed}. {_READ_ONE_TABLE}"
+
+
+def _tables_listed(tables: list[tuple[str, list[str], list[list[str]]]]) -> str:
+    return "; ".join(f"table={index}{where}: {len(rows)} rows (columns: {_names(header)})"
+                     for index, (where, header, rows) in enumerate(tables[:MAX_TABLES]))
 
 
 def _ini(suffix: str, text: str, lines: list[str]) -> str | None:

@@ -3,8 +3,10 @@
 A small code model reads every attachment with ``csv.DictReader``. Told that a file is a markdown table, an HTML
 page or a report aligned with spaces, it still has to write the parser, and on held-out tasks the 1.5B model did
 not manage it in six steps (it split dicts on '|', indexed a title line as a header). With one function that
-reads them all, the code it writes for a CSV file works for every table. Whole numbers and decimals come back
-as numbers (what ``int(row["qty"])`` wanted anyway); every other cell stays text.
+reads them all, the code it writes for a CSV file works for every table. Whole numbers, decimals and amounts
+with a fraction sign ("1½") come back as numbers (what ``int(row["qty"])`` wanted anyway); every other cell stays
+text. A file with several tables (a page's price list above its bookings) must be told which one: returning the
+first in silence handed the model the price list when it wanted the bookings.
 
 This module runs in two places: the agents import it (the format line in the workspace preview finds tables with
 it), and its source is put into the python tool's sandbox as it is, so model code can call ``read_table``. It
@@ -15,6 +17,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")  # a markdown table's row: | a | b |
@@ -25,6 +28,8 @@ ALIGNED_ROWS_CHECKED = 200  # lines under a candidate header of a space-aligned 
 _WHOLE = re.compile(r"-?(?:0|[1-9]\d*)")
 _DECIMAL = re.compile(r"-?(?:0|[1-9]\d*)?\.\d+")
 _GROUPED = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")  # 1,951 or 12,400.50: thousands, not two cells
+_FRACTION = re.compile(r"(-?)(\d*) ?([\u00bc-\u00be\u2150-\u215e])")  # 1½, 2 ¾, ⅓ (HTML's &frac12; too)
+COLUMNS_NAMED = 8  # columns named per table when a file's tables are listed
 
 
 class HtmlTables(HTMLParser):
@@ -169,6 +174,11 @@ def _value(cell):
         return float(text)
     if _GROUPED.fullmatch(text):
         return _value(text.replace(",", ""))
+    fraction = _FRACTION.fullmatch(text)
+    if fraction:
+        sign, whole, part = fraction.groups()
+        value = int(whole or 0) + unicodedata.numeric(part)
+        return -value if sign else value
     return text
 
 
@@ -176,10 +186,11 @@ def _records(header: list[str], rows: list[list[str]]) -> list[dict]:
     return [{name: _value(cell) for name, cell in zip(header, row)} for row in rows]
 
 
-def read_table(path, table=0):
+def read_table(path, table=None):
     """The rows of a table file as a list of dicts (column -> value; numbers converted): CSV, TSV, a markdown
     table, an HTML table, a table aligned with spaces in a text report, JSON Lines or a JSON list of records.
-    ``table``: which table, when the file holds several (0 = the first)."""
+    ``table``: which table of a file that holds several (0 = the first); without it such a file raises ValueError
+    naming each table."""
     with open(path, encoding="utf-8", errors="replace") as f:
         text = f.read()
     name = str(path).lower()
@@ -189,20 +200,21 @@ def read_table(path, table=0):
     if name.endswith(".json"):
         data = json.loads(text)
         if isinstance(data, dict):
-            lists = [value for value in data.values() if isinstance(value, list) and value and isinstance(value[0], dict)]
+            lists = [(key, value) for key, value in data.items()
+                     if isinstance(value, list) and value and isinstance(value[0], dict)]
             if not lists:
                 raise ValueError(f"{path} is a JSON object, not a table: read it with json.load(open({str(path)!r}))")
-            data = lists[table]
+            key, data = lists[_chosen(path, table, [f"the list {key!r}, {len(rows)} records" for key, rows in lists])]
         return data
     if is_html(name, text):
         tables = html_tables(text)
         if not tables:
             raise ValueError(f"{path} has no <table>")
-        header, rows = tables[table]
+        header, rows = tables[_chosen(path, table, [_described(header, rows) for header, rows in tables])]
         return _records(header, rows)
     found = markdown_tables(lines)
     if found:
-        _, header, rows = found[table]
+        _, header, rows = found[_chosen(path, table, [_described(header, rows) for _, header, rows in found])]
         return _records(header, rows)
     filled = [line for line in lines if line.strip()]
     first = filled[0] if filled else ""
@@ -220,3 +232,23 @@ def read_table(path, table=0):
         index, header, _ = aligned
         return _records(header, _aligned_rows(lines, index))
     raise ValueError(f"{path}: no table found; read its lines with open({str(path)!r}).read().splitlines()")
+
+
+def _described(header, rows):
+    named = ", ".join(header[:COLUMNS_NAMED]) + (", ..." if len(header) > COLUMNS_NAMED else "")
+    return f"{len(rows)} rows, columns {named}"
+
+
+def _chosen(path, table, described):
+    """The index of the table asked for; a file with several tables and none asked for raises ValueError that
+    lists them, so the code says which one it means (the first in silence is a guess)."""
+    count = len(described)
+    if table is None:
+        if count == 1:
+            return 0
+        listing = "; ".join(f"table={index}: {text}" for index, text in enumerate(described))
+        raise ValueError(f"{path} holds {count} tables; say which one with read_table({str(path)!r}, table=k) "
+                         f"({listing})")
+    if not isinstance(table, int) or not -count <= table < count:
+        raise ValueError(f"{path} holds {count} table(s), table=0 to table={count - 1}; table={table!r} is none of them")
+    return table

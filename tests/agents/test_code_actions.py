@@ -572,6 +572,14 @@ def test_a_column_of_a_table_csv_cannot_read_points_to_read_table(tmp_path: Path
     assert hint is not None and "read it with rows = read_table('backers.html'), then index each row['Backer']" in hint
     hint = error_hint("KeyError: 'backer' (line 5: row['backer'])", tmp_path)
     assert hint is not None and "The closest: read_table('backers.html')[i]['Backer']." in hint
+    # With a price list above it, the column is found at its own table.
+    (tmp_path / "backers.html").write_text(
+        "<table><tr><th>Tier</th><th>Price</th></tr><tr><td>Mug</td><td>10</td></tr></table>"
+        "<table><tr><th>Backer</th><th>Tier</th></tr><tr><td>Ann</td><td>Mug</td></tr></table>"
+    )
+    hint = error_hint("KeyError: 'Backer' (line 5: if row['Backer'] == 'Ann':)", tmp_path)
+    assert hint is not None and ("'Backer' is a column of table 1 of backers.html: read it with rows = "
+                                 "read_table('backers.html', table=1), then index each row['Backer']") in hint
 
 
 def test_values_of_every_table_format_and_of_yaml_are_conditions_too(tmp_path: Path) -> None:

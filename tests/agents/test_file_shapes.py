@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.file_shapes import file_shape
+from agents.file_shapes import file_shape, key_paths
 from agents.workspace_preview import workspace_preview
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +37,11 @@ def test_a_markdown_table_further_down_is_found_and_called_not_csv() -> None:
         "Not CSV: read it with rows = read_table('huts.md'), a list of dicts (one per row, numbers converted)"
     )
     two = shape("t.md", text + "\n| a | b |\n| --- | --- |\n| 1 | 2 |\n")
-    assert two is not None and two.startswith("2 markdown tables from line 5 (2 rows")
+    assert two == (
+        "2 markdown tables: table=0 from line 5: 2 rows (columns: Hut, Beds); table=1 from line 12: 1 rows (columns: "
+        "a, b). Not CSV: read the table you need with rows = read_table('t.md', table=k), a list of dicts (one per "
+        "row, numbers converted)"
+    )
 
 
 def test_structured_files_show_their_nesting() -> None:
@@ -111,8 +115,12 @@ def test_an_html_table_is_named_with_its_columns_and_read_table() -> None:
     )
     two = page.replace("</table>", "</table><table><tr><td>x</td><td>y</td></tr><tr><td>1</td><td>2</td></tr></table>")
     described = shape("marks.htm", two)
-    assert described is not None and described.startswith("HTML with 2 tables: 2 rows (columns: Student, Maths); 1 rows")
-    assert described.endswith("(read_table('marks.htm', table=1) the second)")
+    assert described is not None and described.startswith(
+        "HTML with 2 tables: table=0: 2 rows (columns: Student, Maths); table=1: 1 rows (columns: x, y). Not CSV: read "
+        "the table you need with rows = read_table('marks.htm', table=k)"
+    )
+    # the key paths a KeyError hint shows: each column at its own table
+    assert key_paths(Path("marks.htm"), two)["y"] == "read_table('marks.htm', table=1)[i]['y']"
     assert shape("page.html", "<html><body><p>No table here.</p></body></html>") is None
 
 

@@ -54,6 +54,33 @@ def test_numbers_are_converted_but_codes_and_padded_numbers_are_not(tmp_path: Pa
     ]
 
 
+def test_amounts_with_a_fraction_sign_are_numbers(tmp_path: Path) -> None:
+    # HTML writes &frac12; and a report types ½: both half a unit, which int() and float() cannot read.
+    (tmp_path / "f.html").write_text("<table><tr><th>job</th><th>shelves</th></tr><tr><td>a</td><td>1&frac12;</td>"
+                                     "</tr><tr><td>b</td><td>&frac34;</td></tr><tr><td>c</td><td>2 ⅓ left</td></tr>"
+                                     "</table>")
+    assert [row["shelves"] for row in read_table(tmp_path / "f.html")] == [1.5, 0.75, "2 ⅓ left"]
+
+
+def test_a_file_with_several_tables_must_be_told_which(tmp_path: Path) -> None:
+    page = ("<h1>Studio</h1><table><tr><th>Firing</th><th>Per shelf</th></tr><tr><td>Bisque</td><td>7.50</td></tr>"
+            "</table><table><tr><th>No.</th><th>Shelves</th></tr><tr><td>K1</td><td>2</td></tr><tr><td>K2</td>"
+            "<td>1</td></tr></table>")
+    (tmp_path / "s.html").write_text(page)
+    with pytest.raises(ValueError) as refused:
+        read_table(tmp_path / "s.html")
+    assert "holds 2 tables; say which one with read_table(" in str(refused.value)
+    assert "table=0: 1 rows, columns Firing, Per shelf; table=1: 2 rows, columns No., Shelves" in str(refused.value)
+    assert read_table(tmp_path / "s.html", table=1) == [{"No.": "K1", "Shelves": 2}, {"No.": "K2", "Shelves": 1}]
+    assert read_table(tmp_path / "s.html", table=-1) == read_table(tmp_path / "s.html", table=1)
+    with pytest.raises(ValueError, match="table=0 to table=1; table=2 is none of them"):
+        read_table(tmp_path / "s.html", table=2)
+    (tmp_path / "two.json").write_text('{"prices": [{"a": 1}], "orders": [{"id": 7}, {"id": 8}]}')
+    with pytest.raises(ValueError, match="table=0: the list 'prices', 1 records; table=1: the list 'orders', 2"):
+        read_table(tmp_path / "two.json")
+    assert read_table(tmp_path / "two.json", table=1) == [{"id": 7}, {"id": 8}]
+
+
 def test_a_file_without_a_table_says_how_to_read_it(tmp_path: Path) -> None:
     (tmp_path / "poem.txt").write_text("The sea is calm tonight.\nThe tide is full, the moon lies fair.\n")
     with pytest.raises(ValueError, match="no table found; read its lines"):
