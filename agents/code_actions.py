@@ -377,7 +377,8 @@ _ERROR_HINTS: list[tuple[re.Pattern[str], str]] = [
      "the inputs to see their real format, and skip or handle the ones without a match."),
     (re.compile(r"No module named '(?P<module>[\w.]+)'"),
      "`{module}` is not installed where the code runs, and nothing can be installed: use Python's standard "
-     "library instead (csv, json, statistics, collections, re, datetime), or pandas and numpy, which are there."),
+     "library instead (csv, json, statistics, collections, re, datetime), or pandas, numpy and bs4 "
+     "(BeautifulSoup), which are there."),
     (re.compile(r"SyntaxError.*\(line \d+: [!%]|SyntaxError.*\(line \d+: pip "),
      "only Python runs here: shell commands (!pip, %magic) do not, and nothing can be installed."),
     (re.compile(r"arg is an empty sequence|mean requires at least one data point"),

@@ -56,6 +56,16 @@ async def test_model_code_can_use_pandas_on_a_table(tmp_path: Path) -> None:
     assert (result.output, result.outcome) == ("13.5", AgentOutcome.ANSWERED)
 
 
+async def test_model_code_can_use_beautifulsoup_on_a_page(tmp_path: Path) -> None:
+    # On an HTML page the 1.5B writes BeautifulSoup code (3-4 of 12 such tasks); the sandbox's Python has it.
+    (tmp_path / "p.html").write_text("<table><tr><td>Ann</td><td>12</td></tr><tr><td>Bob</td><td>7</td></tr></table>")
+    code = ("from bs4 import BeautifulSoup\nsoup = BeautifulSoup(open('p.html').read(), 'html.parser')\n"
+            "final_answer(sum(int(tr.find_all('td')[1].text) for tr in soup.find_all('tr')))")
+    engine = FakeEngine(1, reply=[block(code)])
+    result = await Executor.create(tools=["python"]).run("Total?", standalone_context(engine, workspace=tmp_path))
+    assert (result.output, result.outcome) == ("19", AgentOutcome.ANSWERED)
+
+
 async def test_errors_come_back_short_naming_the_models_own_line(tmp_path: Path) -> None:
     script = [block("x = 1\ny = x / 0"), block("final_answer(x + 1)")]
     engine = FakeEngine(1, reply=script)
