@@ -204,7 +204,7 @@ def read_table(path, table=None):
                      if isinstance(value, list) and value and isinstance(value[0], dict)]
             if not lists:
                 raise ValueError(f"{path} is a JSON object, not a table: read it with json.load(open({str(path)!r}))")
-            key, data = lists[_chosen(path, table, [f"the list {key!r}, {len(rows)} records" for key, rows in lists])]
+            _, data = lists[_chosen(path, table, [f"the list {key!r}, {len(rows)} records" for key, rows in lists])]
         return data
     if is_html(name, text):
         tables = html_tables(text)

@@ -1,9 +1,9 @@
 """The checks every shipped GAIA-shaped set must pass (gaia-mini, gaia-dev, gaia-holdout, gaia-holdout-2 …
-gaia-holdout-9).
+gaia-holdout-10).
 
 Each set's answers are recomputed from its attachments by its own module (`EXPECTED` in test_gaia_data.py,
 test_gaia_dev_data.py, test_gaia_holdout_data.py, test_gaia_holdout2_data.py, test_gaia_holdout3_data.py,
-test_gaia_holdout4_data.py … test_gaia_holdout9_data.py), independently of metadata.jsonl; here they are compared
+test_gaia_holdout4_data.py … test_gaia_holdout10_data.py), independently of metadata.jsonl; here they are compared
 with metadata.jsonl, and each set's shape is checked: GAIA's fields, unique task ids that name their level, how
 many tasks of each level, levels interleaved, attachments present, read in one `read_file` call, and nothing shared
 between sets.
@@ -194,6 +194,21 @@ SETS = [
         attachments=frozenset(
             {"taxi_fares.csv", "hackathon_scores.json", "ev_charging.jsonl", "driving_lessons.tsv", "car_wash.log",
              "bouldering_comp.html", "shearing_tally.md", "makerspace_tools.yaml", "pigeon_race.txt"}
+        ),
+        max_same_opening=3,
+    ),
+    GaiaSet(
+        folder="gaia-holdout-10",
+        id_prefix="hold10",
+        checks="test_gaia_holdout10_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".html", ".md", ".yaml", ".txt"}),
+        attachments=frozenset(
+            {"coffee_roasts.csv", "archery_scores.json", "vending_telemetry.jsonl", "piano_tuning.tsv",
+             "toll_bridge.log", "stamp_auction.html", "cider_pressing.md", "cheese_cave.yaml", "rowing_ergs.txt"}
         ),
         max_same_opening=3,
     ),
