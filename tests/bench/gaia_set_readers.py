@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -68,6 +69,26 @@ def html_tables(text: str) -> dict[str, list[list[str]]]:
 def fmt(value: float) -> str:
     """A number as the sets' answers write it: 12 for 12.0, 12.5 as it is."""
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def decimal_of(cell: str) -> Decimal:
+    """A cell's number, thousands separators dropped; a blank cell is 0."""
+    return Decimal(cell.replace(",", "").strip() or "0")
+
+
+def money(value: Decimal) -> str:
+    """An amount to the penny, halves up (12.345 -> 12.35), as the sets write money."""
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def rounded(value: float, places: int) -> str:
+    """``value`` to ``places`` decimals, halves up, as the sets' questions ask."""
+    return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def far_from_half(value: float, places: int) -> bool:
+    """Whether rounding `value` to `places` decimals is safe: its next digits are not near a half."""
+    return abs(value * 10**places % 1 - 0.5) > 0.05
 
 
 def unique_top(scores: dict[str, float], *, lowest: bool = False) -> str:

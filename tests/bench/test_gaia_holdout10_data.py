@@ -18,7 +18,18 @@ from pathlib import Path
 
 import yaml
 
-from tests.bench.gaia_set_readers import fmt, html_tables, read_csv, read_metadata, read_text, unique_top
+from tests.bench.gaia_set_readers import (
+    decimal_of,
+    far_from_half,
+    fmt,
+    html_tables,
+    money,
+    read_csv,
+    read_metadata,
+    read_text,
+    rounded,
+    unique_top,
+)
 
 GAIA_HOLDOUT_10 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-10"
 
@@ -32,23 +43,6 @@ def _text(name: str) -> str:
 
 def _csv(name: str, delimiter: str = ",") -> list[dict[str, str]]:
     return read_csv(GAIA_HOLDOUT_10, name, delimiter)
-
-
-def _decimal(cell: str) -> Decimal:
-    return Decimal(cell.replace(",", "").strip() or "0")
-
-
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def _round(value: float, places: int) -> str:
-    return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def _far_from_half(value: float, places: int) -> bool:
-    """Whether rounding `value` to `places` decimals is safe: its next digits are not near a half."""
-    return abs(value * 10**places % 1 - 0.5) > 0.05
 
 
 # coffee_roasts.csv: a coffee roastery's batch log for a fortnight; dates as dd.mm.yyyy, roasters and an origin
@@ -75,7 +69,7 @@ def _green_kg(cell: str, *, convert: bool = True) -> float:
 def _origin_sales(origin: str = "Ethiopia", first: date = date(2026, 11, 4), last: date = date(2026, 11, 11), *,
                   fold_case: bool = True) -> Decimal:
     return sum(
-        (_decimal(b["sale_value_gbp"]) for b in _batches()
+        (decimal_of(b["sale_value_gbp"]) for b in _batches()
          if (b["origin"].casefold() == origin.casefold() if fold_case else b["origin"] == origin)
          and b["status"] == "Roasted" and first <= _batch_day(b) <= last),
         Decimal(0),
@@ -200,7 +194,7 @@ def _november_miles(*, convert: bool = True, statuses: tuple[str, ...] = ("Done"
 def _client_fees(client: str = "Hollybrook Primary School", *, fold_case: bool = True,
                  statuses: tuple[str, ...] = ("Done",)) -> Decimal:
     return sum(
-        (_decimal(j["fee_gbp"]) for j in _jobs()
+        (decimal_of(j["fee_gbp"]) for j in _jobs()
          if (j["client"].casefold() == client.casefold() if fold_case else j["client"] == client)
          and j["status"] in statuses),
         Decimal(0),
@@ -382,7 +376,7 @@ def _grower_charges(grower: str = "Fenwick Holt", *, fold_case: bool = True, voi
             continue
         charge = _juice(v) * (member_rate if v["Member"] == "Y" else other_rate)
         total += max(charge, least) if minimum else charge
-    return _money(total)
+    return money(total)
 
 
 # cheese_cave.yaml: a dairy's ripening room register: defaults that styles override (or not: an empty style),
@@ -424,7 +418,7 @@ def _ready_value(by: date = date(2026, 12, 24), *, fold_case: bool = True, conve
             continue
         price = Decimal(str(_style_value(wheel["style"], "price_gbp_per_kg")))
         total += _wheel_kg(wheel["weight"], convert=convert) * price
-    return _money(total)
+    return money(total)
 
 
 # rowing_ergs.txt: a rowing club's 2000 m ergometer test, space-aligned columns under a dashed rule whose athletes'
@@ -497,7 +491,7 @@ def l1_01() -> str:
 def l1_02() -> str:
     (batch,) = [b for b in _batches() if b["batch"] == "CR-2205"]
     assert batch["green_weight"].endswith(" lb")
-    return _round(_green_kg(batch["green_weight"]), 1)
+    return rounded(_green_kg(batch["green_weight"]), 1)
 
 
 def l1_03() -> str:
@@ -540,20 +534,20 @@ def l1_10() -> str:
 
 
 def l2_01() -> str:
-    return _money(_origin_sales())
+    return money(_origin_sales())
 
 
 def l2_02() -> str:
     totals = [_total(a) for a in _recurve()]
-    return _round(sum(totals) / len(totals), 1)
+    return rounded(sum(totals) / len(totals), 1)
 
 
 def l2_03() -> str:
-    return _money(Decimal(_cash_pence()) / 100)
+    return money(Decimal(_cash_pence()) / 100)
 
 
 def l2_04() -> str:
-    return _round(_november_miles(), 1)
+    return rounded(_november_miles(), 1)
 
 
 def l2_05() -> str:
@@ -573,7 +567,7 @@ def l2_08() -> str:
 
 
 def l2_09() -> str:
-    return _money(_client_fees())
+    return money(_client_fees())
 
 
 def l2_10() -> str:
@@ -603,7 +597,7 @@ def l3_03() -> str:
 
 
 def l3_04() -> str:
-    return _money(_lane_takings())
+    return money(_lane_takings())
 
 
 def l3_05() -> str:
@@ -714,10 +708,10 @@ def test_the_coffee_rules_matter() -> None:
     assert any("," in b["sale_value_gbp"] for b in batches)
     assert all(b["roasted_kg"] for b in batches if b["status"] == "Scrapped")
     # The asked-for batch is in pounds; read as kilograms it gives another answer.
-    assert _round(_green_kg("31.1 lb", convert=False), 1) != l1_02() and _far_from_half(_green_kg("31.1 lb"), 1)
+    assert rounded(_green_kg("31.1 lb", convert=False), 1) != l1_02() and far_from_half(_green_kg("31.1 lb"), 1)
     sales = l2_01()
-    assert _money(_origin_sales(fold_case=False)) != sales
-    assert _money(_origin_sales(first=date(2026, 11, 1))) != sales
+    assert money(_origin_sales(fold_case=False)) != sales
+    assert money(_origin_sales(first=date(2026, 11, 1))) != sales
     winner = l3_01()
     assert unique_top(_roast_loss(convert=False), lowest=True).title() != winner
     assert unique_top(_roast_loss(scrapped=True), lowest=True).title() != winner
@@ -735,9 +729,9 @@ def test_the_archery_rules_matter() -> None:
     assert len(_recurve()) == 5
     mean = l2_02()
     others = [_total(a) for a in _recurve(fold_case=False)]
-    assert _round(sum(others) / len(others), 1) != mean
+    assert rounded(sum(others) / len(others), 1) != mean
     every = [_total(a) for a in _recurve(statuses=("finished", "withdrawn", "disqualified"))]
-    assert _round(sum(every) / len(every), 1) != mean
+    assert rounded(sum(every) / len(every), 1) != mean
     # The top two finished Recurve archers tie on total; the 10s decide, and the Xs alone would decide otherwise.
     winner = l3_02()
     top = _recurve()
@@ -769,14 +763,14 @@ def test_the_piano_rules_matter() -> None:
     (job,) = [j for j in jobs if j["job"] == "PT-3312"]
     assert _job_day(job, month_first=True).isoformat() != l1_05()
     miles = l2_04()
-    assert _far_from_half(_november_miles(), 1)
-    assert _round(_november_miles(convert=False), 1) != miles
-    assert _round(_november_miles(statuses=("Done", "Cancelled", "No access", "Rebooked")), 1) != miles
+    assert far_from_half(_november_miles(), 1)
+    assert rounded(_november_miles(convert=False), 1) != miles
+    assert rounded(_november_miles(statuses=("Done", "Cancelled", "No access", "Rebooked")), 1) != miles
     fees = l2_09()
     assert len({j["client"] for j in jobs if j["client"].casefold() == "hollybrook primary school"}) == 3
     assert any("," in j["fee_gbp"] for j in jobs if j["client"].casefold() == "hollybrook primary school")
-    assert _money(_client_fees(fold_case=False)) != fees
-    assert _money(_client_fees(statuses=("Done", "Cancelled"))) != fees
+    assert money(_client_fees(fold_case=False)) != fees
+    assert money(_client_fees(statuses=("Done", "Cancelled"))) != fees
 
 
 def test_the_toll_rules_matter() -> None:
@@ -790,9 +784,9 @@ def test_the_toll_rules_matter() -> None:
     assert {v["at"] for v in lane_one} >= {"06:59:58", "09:29:08", "09:30:00"}
     assert {(v["class"], v["pay"]) for v in lane_one} >= {("HGV", "TAG"), ("CAR", "EXEMPT"), ("MOTO", "CARD")}
     takings = l3_04()
-    assert _money(_lane_takings(peak=False)) != takings
-    assert _money(_lane_takings(tag=False)) != takings
-    assert _money(_lane_takings(voids=False)) != takings
+    assert money(_lane_takings(peak=False)) != takings
+    assert money(_lane_takings(tag=False)) != takings
+    assert money(_lane_takings(voids=False)) != takings
     assert fmt(_cash_count(voids=False)) != l2_05()
 
 

@@ -12,14 +12,23 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from html import unescape
 from pathlib import Path
 
 import yaml
 
-from tests.bench.gaia_set_readers import fmt, html_tables, read_csv, read_metadata, read_text, unique_top
+from tests.bench.gaia_set_readers import (
+    fmt,
+    html_tables,
+    money,
+    read_csv,
+    read_metadata,
+    read_text,
+    rounded,
+    unique_top,
+)
 
 GAIA_HOLDOUT_8 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-8"
 
@@ -37,14 +46,6 @@ def _csv(name: str, delimiter: str = ",") -> list[dict[str, str]]:
 
 def _decimal(cell: str) -> Decimal:
     return Decimal(cell.replace(",", "").replace("£", "").strip() or "0")
-
-
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def _round(value: float, places: int) -> str:
-    return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 # florist_orders.csv: a florist's order book for a week; a customer quoted with a comma in it and another typed in
@@ -90,7 +91,7 @@ def _church_account(
         flowers = _decimal(o["qty"]) * _decimal(o["unit_price_gbp"])
         delivery = _decimal(o["delivery_gbp"])
         total += (flowers + delivery) * Decimal("0.9") if discount_delivery else flowers * Decimal("0.9") + delivery
-    return _money(total)
+    return money(total)
 
 
 # seed_library.json: a seed library's catalogue: families with nested accessions, each with germination tests
@@ -314,7 +315,7 @@ def _kiln_bill(member: str = "Siân O'Leary", month: str = "2026-11", *, fold_ca
             total += _shelves(f["Shelves"]) * prices[f["Type"].casefold()]
     if discount and member.casefold() in _full_members():
         total *= 1 - _full_member_discount()
-    return _money(total)
+    return money(total)
 
 
 # lifeboat_launches.md: a lifeboat station's launch log as a Markdown table below a list of notes; dates as
@@ -466,7 +467,7 @@ def l1_01() -> str:
 
 def l1_02() -> str:
     (order,) = [o for o in _orders() if o["order_no"] == "FL-2214"]
-    return _money(_order_value(order))
+    return money(_order_value(order))
 
 
 def l1_03() -> str:
@@ -511,7 +512,7 @@ def l1_09() -> str:
 
 
 def l1_10() -> str:
-    return _round((FEET * 12 + INCHES) * CM_PER_INCH, 1)
+    return rounded((FEET * 12 + INCHES) * CM_PER_INCH, 1)
 
 
 def l2_01() -> str:
@@ -571,7 +572,7 @@ def l3_02() -> str:
 
 
 def l3_03() -> str:
-    return _round(_tidal_range(), 2)
+    return rounded(_tidal_range(), 2)
 
 
 def l3_04() -> str:
@@ -587,7 +588,7 @@ def l3_06() -> str:
 
 
 def l3_07() -> str:
-    return _round(_crew_hours(), 1)
+    return rounded(_crew_hours(), 1)
 
 
 def l3_08() -> str:
@@ -685,7 +686,7 @@ def test_the_florist_rules_matter() -> None:
     (void,) = [o for o in orders if o["status"] == "Void"]
     assert not void["customer"] and not void["qty"]
     # Reading the thousands separator wrongly (1.25 for 1,250.00) gives another value.
-    assert l1_02() != _money(Decimal("1.25") + Decimal("25.00"))
+    assert l1_02() != money(Decimal("1.25") + Decimal("25.00"))
     count = int(l2_01())
     assert _buttonholes(fold_case=False) != count and _buttonholes(cancelled=True) != count
     assert _buttonholes(first=date(2026, 11, 11)) != count and _buttonholes(last=date(2026, 11, 11)) != count
@@ -724,8 +725,8 @@ def test_the_tide_gauge_rules_matter() -> None:
     assert _high_readings(convert=False) != count
     assert _high_readings(qc=("ok", "suspect")) != count
     tide_range = l3_03()
-    assert _round(_tidal_range(convert=False), 2) != tide_range
-    assert _round(_tidal_range(qc=("ok", "suspect")), 2) != tide_range
+    assert rounded(_tidal_range(convert=False), 2) != tide_range
+    assert rounded(_tidal_range(qc=("ok", "suspect")), 2) != tide_range
     # Not near a rounding boundary.
     assert abs(_tidal_range() * 100 % 1 - 0.5) > 0.05
 
@@ -795,11 +796,11 @@ def test_the_lifeboat_rules_matter() -> None:
     assert _ilb_minutes(after_midnight=False) != minutes
     assert _ilb_minutes(last=date(2026, 9, 1)) != minutes
     hours = l3_07()
-    assert _round(_crew_hours(crew=False), 1) != hours
-    assert _round(_crew_hours(exercises=True), 1) != hours
-    assert _round(_crew_hours(duplicate=True), 1) != hours
-    assert _round(_crew_hours(after_midnight=False), 1) != hours
-    assert _round(_crew_hours(date(2026, 6, 1), date(2026, 9, 30)), 1) != hours
+    assert rounded(_crew_hours(crew=False), 1) != hours
+    assert rounded(_crew_hours(exercises=True), 1) != hours
+    assert rounded(_crew_hours(duplicate=True), 1) != hours
+    assert rounded(_crew_hours(after_midnight=False), 1) != hours
+    assert rounded(_crew_hours(date(2026, 6, 1), date(2026, 9, 30)), 1) != hours
     assert abs(_crew_hours() * 10 % 1 - 0.5) > 0.05
 
 

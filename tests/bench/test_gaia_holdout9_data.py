@@ -18,7 +18,18 @@ from pathlib import Path
 
 import yaml
 
-from tests.bench.gaia_set_readers import fmt, html_tables, read_csv, read_metadata, read_text, unique_top
+from tests.bench.gaia_set_readers import (
+    decimal_of,
+    far_from_half,
+    fmt,
+    html_tables,
+    money,
+    read_csv,
+    read_metadata,
+    read_text,
+    rounded,
+    unique_top,
+)
 
 GAIA_HOLDOUT_9 = Path(__file__).resolve().parents[2] / "benchmarks" / "gaia-holdout-9"
 
@@ -32,23 +43,6 @@ def _text(name: str) -> str:
 
 def _csv(name: str, delimiter: str = ",") -> list[dict[str, str]]:
     return read_csv(GAIA_HOLDOUT_9, name, delimiter)
-
-
-def _decimal(cell: str) -> Decimal:
-    return Decimal(cell.replace(",", "").strip() or "0")
-
-
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def _round(value: float, places: int) -> str:
-    return str(Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def _far_from_half(value: float, places: int) -> bool:
-    """Whether rounding `value` to `places` decimals is safe: its next digits are not near a half."""
-    return abs(value * 10**places % 1 - 0.5) > 0.05
 
 
 # taxi_fares.csv: a taxi firm's job sheet for a week; drivers typed in three letter cases, distances in km or mi,
@@ -94,7 +88,7 @@ def _fare_per_km(*, fold_case: bool = True, convert: bool = True, cancelled: boo
     for j in _jobs():
         if not (j["status"] == "Completed" or (cancelled and j["status"] == "Cancelled")):
             continue
-        fare = float(_decimal(j["fare_gbp"]) + (_decimal(j["tip_gbp"]) if tips else 0))
+        fare = float(decimal_of(j["fare_gbp"]) + (decimal_of(j["tip_gbp"]) if tips else 0))
         km = _km(j["distance"], convert=convert)
         who = _driver(j, fold_case)
         fares[who] += fare
@@ -193,12 +187,12 @@ def _fleet_cost(account: str = "FLEET-07", *, fold_case: bool = True, convert: b
         cost = _kwh(s, convert=convert) * tariff
         if overstay:
             cost += max(0, _plugged_minutes(s, dates=dates) - free_minutes) * fee
-        total += Decimal(_money(cost)) if round_each else cost
+        total += Decimal(money(cost)) if round_each else cost
     return total
 
 
 def _fleet_bill(**rules: bool) -> str:
-    return _money(_fleet_cost(**rules))
+    return money(_fleet_cost(**rules))
 
 
 # driving_lessons.tsv: a driving school's lessons around November; dates as dd-mm-yyyy, lengths in min or h, a
@@ -248,7 +242,7 @@ def _lily_mae_bill(*, fold_case: bool = True, charged: tuple[str, ...] = ("Done"
             total += MOCK_TEST
         else:
             total += _lesson_hours(lesson["length"]) * RATE_PER_HOUR.get(lesson["type"], RATE_PER_HOUR["Standard"])
-    return _money(total)
+    return money(total)
 
 
 # car_wash.log: a car wash's bay controller log for one day, read with a regular expression; washes in three bays
@@ -293,7 +287,7 @@ def _refunds() -> list[Decimal]:
 
 
 def _net_takings(*, refunds: bool = True) -> str:
-    return _money(sum((w["paid"] for w in _washes()), Decimal(0)) - (sum(_refunds()) if refunds else 0))
+    return money(sum((w["paid"] for w in _washes()), Decimal(0)) - (sum(_refunds()) if refunds else 0))
 
 
 def _mean_wash_seconds(prog: str = "DELUXE", *, aborted: bool = False) -> float:
@@ -399,7 +393,7 @@ def _shearer_pay(shearer: str = "Ruairi Doyle", *, fold_case: bool = True, void:
         per_day[row["Date"]] += _sheep(row)
     if bonus:
         pay += day_bonus * sum(1 for total in per_day.values() if total >= threshold)
-    return _money(pay)
+    return money(pay)
 
 
 # pigeon_race.txt: a pigeon race result, space-aligned columns whose fanciers' names contain spaces, '&' and '.';
@@ -482,7 +476,7 @@ def _member_owes(member: str = "Jo Adebayo", *, fold_case: bool = True, defaults
         for b in tool["bookings"]:
             if (b["member"].casefold() == member.casefold()) if fold_case else b["member"] == member:
                 total += Decimal(str(b["hours"])) * _tool_rate(tool, defaults=defaults)
-    return _money(total)
+    return money(total)
 
 
 # --- the tasks with no attachment ----------------------------------------------------------------------------
@@ -519,7 +513,7 @@ def l1_01() -> str:
 def l1_02() -> str:
     (job,) = [j for j in _jobs() if j["job_no"] == "QT-4426"]
     assert job["distance"].endswith(" mi")
-    return _round(_km(job["distance"]), 1)
+    return rounded(_km(job["distance"]), 1)
 
 
 def l1_03() -> str:
@@ -562,19 +556,19 @@ def l1_09() -> str:
 
 
 def l1_10() -> str:
-    return _round((NEW_PRICE - OLD_PRICE) / OLD_PRICE * 100, 1)
+    return rounded((NEW_PRICE - OLD_PRICE) / OLD_PRICE * 100, 1)
 
 
 def l2_01() -> str:
-    return _round(_grace_km(), 1)
+    return rounded(_grace_km(), 1)
 
 
 def l2_02() -> str:
-    return _round(_judge_mean(), 2)
+    return rounded(_judge_mean(), 2)
 
 
 def l2_03() -> str:
-    return _round(_energy_on(), 1)
+    return rounded(_energy_on(), 1)
 
 
 def l2_04() -> str:
@@ -595,7 +589,7 @@ def l2_07() -> str:
 
 def l2_08() -> str:
     (bird,) = [b for b in _birds() if b["Fancier"] == "Cragside Syndicate"]
-    return _round(_velocity(bird), 2)
+    return rounded(_velocity(bird), 2)
 
 
 def l2_09() -> str:
@@ -732,8 +726,8 @@ def test_the_no_file_rules_matter() -> None:
     # The week belongs to the year before the date's own; counting from 1 January gives another week.
     assert not l1_09().startswith("2027") and date(2027, 1, 1).strftime("%Y-W%W") != l1_09()
     rise = (NEW_PRICE - OLD_PRICE) / OLD_PRICE * 100
-    assert _far_from_half(rise, 1)
-    assert _round((NEW_PRICE - OLD_PRICE) / NEW_PRICE * 100, 1) != l1_10()
+    assert far_from_half(rise, 1)
+    assert rounded((NEW_PRICE - OLD_PRICE) / NEW_PRICE * 100, 1) != l1_10()
     due = l2_11()
     assert _due_date(holidays=False).isoformat() != due and _due_date(weekends=False).isoformat() != due
     assert (INVOICE_DATE + timedelta(days=PAYMENT_DAYS)).isoformat() != due
@@ -753,15 +747,15 @@ def test_the_taxi_rules_matter() -> None:
         assert len({j["driver"] for j in jobs if j["driver"].casefold() == name}) == 3
     assert {j["distance"].split()[1] for j in jobs if j["distance"]} == {"km", "mi"}
     # The asked-for job is in miles; read as kilometres it gives another answer.
-    assert l1_02() != _round(_km("13.9 mi", convert=False), 1) and _far_from_half(_km("13.9 mi"), 1)
+    assert l1_02() != rounded(_km("13.9 mi", convert=False), 1) and far_from_half(_km("13.9 mi"), 1)
     km = l2_01()
-    assert _far_from_half(_grace_km(), 1)
-    assert _round(_grace_km(fold_case=False), 1) != km
-    assert _round(_grace_km(convert=False), 1) != km
-    assert _round(_grace_km(cancelled=True), 1) != km
-    assert _round(_grace_km(last=date(2026, 11, 18)), 1) != km
-    assert _round(_grace_km(first=date(2026, 11, 18)), 1) != km
-    assert _round(_grace_km(last=date(2026, 11, 20)), 1) == km  # only a cancelled job of Grace's on 20/11
+    assert far_from_half(_grace_km(), 1)
+    assert rounded(_grace_km(fold_case=False), 1) != km
+    assert rounded(_grace_km(convert=False), 1) != km
+    assert rounded(_grace_km(cancelled=True), 1) != km
+    assert rounded(_grace_km(last=date(2026, 11, 18)), 1) != km
+    assert rounded(_grace_km(first=date(2026, 11, 18)), 1) != km
+    assert rounded(_grace_km(last=date(2026, 11, 20)), 1) == km  # only a cancelled job of Grace's on 20/11
     winner = unique_top(_fare_per_km()).casefold()
     assert unique_top(_fare_per_km(convert=False)).casefold() != winner
     assert unique_top(_fare_per_km(fold_case=False)).casefold() != winner
@@ -780,8 +774,8 @@ def test_the_hackathon_rules_matter() -> None:
     assert any(s["pitch"] is None and s["impact"] is not None for s in scores)
     assert abs(sum(_hackathon()["weights"].values()) - 1) < 1e-9
     mean = l2_02()
-    assert _far_from_half(_judge_mean(), 2)
-    assert _round(_judge_mean(null_as_zero=True), 2) != mean
+    assert far_from_half(_judge_mean(), 2)
+    assert rounded(_judge_mean(null_as_zero=True), 2) != mean
     winner = l3_02()
     assert unique_top(_team_scores(disqualified=True)) != winner
     assert unique_top(_team_scores(null_as_zero=True)) != winner
@@ -800,15 +794,15 @@ def test_the_ev_charging_rules_matter() -> None:
     assert any(s["acct"].casefold() == "fleet-07" and _plugged_minutes(s) == _ev_header()["overstay_after_min"]
                for s in sessions)
     energy = l2_03()
-    assert _far_from_half(float(_energy_on()), 1)
-    assert _round(_energy_on(convert=False), 1) != energy
-    assert _round(_energy_on(faults=True), 1) != energy
+    assert far_from_half(float(_energy_on()), 1)
+    assert rounded(_energy_on(convert=False), 1) != energy
+    assert rounded(_energy_on(faults=True), 1) != energy
     # A session plugged in on the 16th ran into the 17th; counting by the day it ended gives another total.
     by_end = sum((_kwh(s) for s in sessions if s["out"].startswith("2026-11-17") and s["status"] == "ok"),
                  Decimal(0))
-    assert _round(by_end, 1) != energy
+    assert rounded(by_end, 1) != energy
     bill = l3_03()
-    assert _far_from_half(float(_fleet_cost()), 2)
+    assert far_from_half(float(_fleet_cost()), 2)
     assert _fleet_bill(fold_case=False) != bill
     assert _fleet_bill(convert=False) != bill
     assert _fleet_bill(faults=True) != bill
@@ -906,9 +900,9 @@ def test_the_pigeon_race_rules_matter() -> None:
     assert any(" " in b["Fancier"] and "&" in b["Fancier"] for b in birds)
     assert _liberated() == datetime(2026, 8, 22, 7, 15)
     (bird,) = [b for b in birds if b["Fancier"] == "Cragside Syndicate"]
-    assert _far_from_half(_velocity(bird), 2)
-    assert _round(_velocity(bird, yards=False), 2) != l2_08()
-    assert _round(_velocity(bird, seconds=False), 2) != l2_08()
+    assert far_from_half(_velocity(bird), 2)
+    assert rounded(_velocity(bird, yards=False), 2) != l2_08()
+    assert rounded(_velocity(bird, seconds=False), 2) != l2_08()
     top = _placings()[:3]
     assert _placings(disq=True)[:3] != top
     assert _placings(yards=False)[:3] != top
