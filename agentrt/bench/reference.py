@@ -16,17 +16,22 @@ from pathlib import Path
 from agentrt.engine.openmp import llama_cpp_environment
 
 
+SHORT_PROMPT_TOKENS = 28  # the throughput benchmark's prompts: S_TG of short sequences
+
+
 def llama_batched_bench(
     binary: Path, model: Path, counts: list[int], tokens: int, threads: int, *,
-    extra: tuple[str, ...] = (), env: dict[str, str] | None = None,
+    prompt_tokens: int = SHORT_PROMPT_TOKENS, extra: tuple[str, ...] = (), env: dict[str, str] | None = None,
 ) -> dict[int, float]:
-    """llama.cpp's own S_TG (generated tokens/s over all sequences) at each batch size in ``counts``."""
-    prompt_tokens = 28
+    """llama.cpp's own S_TG (generated tokens/s over all sequences) at each batch size in ``counts``, each
+    sequence generating after ``prompt_tokens`` of context. A long context is prefilled once and copied to the
+    other sequences (``-pps``): the same decode, without minutes of prompt processing."""
+    shared = ("-pps",) if prompt_tokens > SHORT_PROMPT_TOKENS else ()
     cmd = [
         str(binary), "-m", str(model), "-c", str(max(counts) * (prompt_tokens + tokens) + 64),
         "-b", "2048", "-ub", "512", "-npp", str(prompt_tokens), "-ntg", str(tokens),
         "-npl", ",".join(map(str, counts)), "-t", str(threads), "-tb", str(threads), "--output-format", "jsonl",
-        *extra,
+        *shared, *extra,
     ]
     # By default llama.cpp runs as a user would start it, not with the OpenMP settings agentrt gives itself.
     env = env if env is not None else llama_cpp_environment()

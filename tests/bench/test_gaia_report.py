@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from agentrt.bench.gaia.benchmark import GaiaBenchConfig, run_gaia_benchmark
+from agentrt.bench.gaia.profile import EngineTime, PassProfile, TaskTime
 from agentrt.bench.gaia.progress import ProgressDisplay, progress_line
+from agentrt.bench.gaia.report import PassSummary, Report, engine_bound, speedup_verdict
 from agentrt.bench.gaia.runner import TaskOutcome
 from agentrt.bench.gaia.tasks import GaiaTask
 from agentrt.engine.protocol import EngineProtocol
@@ -188,3 +190,93 @@ async def test_the_report_says_where_the_time_went_and_judges_the_speedup_by_its
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "Where the time goes (concurrency 2)" in markdown and "awaiting the engine" in markdown
     assert "limit 1.50x (given), goal ≥ 1.35x" in markdown
+
+
+def test_decode_context_is_the_mean_context_over_the_generated_tokens() -> None:
+    from agentrt.bench.gaia.profile import decode_context
+
+    # 10 tokens generated at contexts 100..109 (mean 105), 20 at 1000..1019 (mean 1010): (1050 + 20200) / 30.
+    finished = [{"prompt_tokens": 100, "completion_tokens": 10}, {"prompt_tokens": 1000, "completion_tokens": 20}]
+    assert decode_context(finished) == 708
+    assert decode_context([{"prompt_tokens": 50, "completion_tokens": 0}]) is None
+
+
+async def test_llama_cpps_gain_is_also_measured_at_the_context_the_sequential_pass_generated_at(
+    tmp_path: Path,
+) -> None:
+    write_tasks(tmp_path / "set", task_rows(4))
+    asked: list[int] = []
+
+    async def start(pool_size: int) -> EngineProtocol:
+        return FakeEngine(pool_size=pool_size, reply=_answer_some, delay=0.02)
+
+    def reference(context: int) -> tuple[float | None, str]:
+        asked.append(context)
+        return 1.25, "stub at that context"
+
+    config = GaiaBenchConfig(tasks=tmp_path / "set", out=tmp_path / "out", concurrency=2, compare_sequential=True,
+                             speedup_limit=1.5, speedup_limit_source="given")
+    report = await run_gaia_benchmark(config, engine_factory=start, task_runner_factory=EngineTaskRunner,
+                                      context_reference=reference)
+    assert report.sequential is not None and report.sequential.profile is not None
+    context = report.sequential.profile.decode_context
+    assert context is not None and context > 0 and asked == [context]  # once, at the sequential pass's context
+    assert report.context_gain == 1.25
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    share = f"{report.speedup / 1.25:.0%}"  # type: ignore[operator]
+    assert f"at this workload's context ({context} tokens) llama.cpp gains 1.25x (stub at that context): " \
+           f"the speedup is {share} of it" in markdown
+    assert f"context: {context} tokens per sequence on average" in markdown
+
+
+def _summary_with_steps(prefill_s: float, decode_s: float, context: int) -> PassSummary:
+    engine = EngineTime(
+        wall_s=prefill_s + decode_s, steps=10, busy_share=1.0, decode_steps_s=decode_s, prefill_steps_s=prefill_s,
+        llama_decode_s=prefill_s + decode_s, picking_s=0.0, sampler_s=0.0, batch_other_s=0.0, between_steps_s=0.0,
+        idle_s=0.0, mean_sequences=1.0, occupancy=0.25, one_sequence_share=1.0, decode_tokens=10,
+        prefill_tokens=10, threads={"2": 1.0},
+    )
+    tasks = TaskTime(latency_s=1.0, engine_s=1.0, lease_s=0.0, tool_s=0.0, other_s=0.0)
+    return PassSummary(
+        concurrency=1, tasks=1, correct=1, accuracy=1.0, per_level={}, statuses={}, misses={}, ran=1,
+        wall_s=prefill_s + decode_s, tasks_per_min=1.0, tokens_per_s=None, completion_tokens_per_s=None,
+        latency_p50_s=None, latency_p95_s=None, max_in_flight=1,
+        profile=PassProfile(engine=engine, tasks=tasks, cpu=None, loop=None, decode_context=context),
+    )
+
+
+def test_the_ceiling_uses_llama_cpps_gain_at_the_workloads_context_when_it_was_measured() -> None:
+    sequential = _summary_with_steps(prefill_s=10.0, decode_s=30.0, context=1200)
+    run = sequential.model_copy(update={"concurrency": 4, "tasks_per_min": 1.2})
+    short_only = Report(run=run, sequential=sequential, speedup=1.2, speedup_limit=2.0, speedup_limit_source="s")
+    assert engine_bound(short_only) == pytest.approx(40 / (10 + 30 / 2.0))  # 1.6x
+    at_context = short_only.model_copy(update={"context_gain": 1.5, "context_gain_source": "c"})
+    assert engine_bound(at_context) == pytest.approx(40 / (10 + 30 / 1.5))  # 1.33x: the decode gains less there
+    verdict = speedup_verdict(at_context)
+    assert verdict is not None
+    assert "limit 2.00x (s), goal ≥ 1.80x: NOT met" in verdict
+    assert "at this workload's context (1200 tokens) llama.cpp gains 1.50x (c): the speedup is 80% of it" in verdict
+    assert "ceiling 1.33x" in verdict and "at most by llama.cpp's gain at this context" in verdict
+    assert "at most by llama.cpp's gain at this context, everything else overlapped): the speedup is 90% of it" \
+        in verdict
+
+
+def test_the_reference_generates_after_a_shared_long_prompt_when_given_a_context(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from agentrt.bench import reference
+
+    commands: list[list[str]] = []
+
+    def fake_run(cmd, **kwargs):  # type: ignore[no-untyped-def]
+        commands.append(cmd)
+        rows = [{"pl": 1, "speed_tg": 20.0}, {"pl": 4, "speed_tg": 30.0}]
+        return subprocess.CompletedProcess(cmd, 0, stdout="".join(json.dumps(r) + "\n" for r in rows), stderr="")
+
+    monkeypatch.setattr(reference.subprocess, "run", fake_run)
+    assert reference.llama_batched_bench(Path("b"), Path("m"), [1, 4], 32, 2, prompt_tokens=900) == {1: 20.0, 4: 30.0}
+    assert reference.llama_batched_bench(Path("b"), Path("m"), [1, 4], 128, 2) == {1: 20.0, 4: 30.0}
+    long, short = commands
+    assert long[long.index("-npp") + 1] == "900" and "-pps" in long  # prefilled once, copied to the others
+    assert int(long[long.index("-c") + 1]) >= 4 * (900 + 32)
+    assert short[short.index("-npp") + 1] == "28" and "-pps" not in short

@@ -8,6 +8,7 @@ task runner of their own; the CLI uses the real llama.cpp engine and `GraphTaskR
 
 from __future__ import annotations
 
+import asyncio
 import platform
 import time
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,9 @@ BENCH_LOGGED_EVENTS = frozenset(
 
 EngineFactory = Callable[[int], Awaitable[EngineProtocol]]  # pool size → a started engine
 TaskRunnerFactory = Callable[[], TaskRunner]
+# Tokens of context → llama.cpp's own batching gain at the benchmark's concurrency there (None when it could not
+# be measured) and where the figure came from.
+ContextReference = Callable[[int], tuple[float | None, str]]
 
 
 class GaiaBenchConfig(BaseModel):
@@ -81,8 +85,12 @@ async def run_gaia_benchmark(
     engine_factory: EngineFactory,
     task_runner_factory: TaskRunnerFactory,
     events: EventBus | None = None,
+    context_reference: ContextReference | None = None,
 ) -> Report:
-    """Run the benchmark described by ``config``; returns the report (also written to ``config.out``)."""
+    """Run the benchmark described by ``config``; returns the report (also written to ``config.out``).
+
+    With a sequential pass and ``context_reference``, llama.cpp's batching gain is also measured at the context
+    length the sequential pass generated at, once the engine has closed (the reference gets the machine)."""
     tasks = selected_tasks(config)
     check_out_dir(config.out, resume=config.resume)
     if config.compare_sequential:
@@ -132,8 +140,13 @@ async def run_gaia_benchmark(
            if config.compare_sequential else {}),
         **config.meta,
     }
+    context_gain, context_gain_source = None, None
+    context = sequential.profile.decode_context if sequential is not None and sequential.profile else None
+    if context_reference is not None and context is not None:
+        context_gain, context_gain_source = await asyncio.to_thread(context_reference, context)
     report = build_report(main, sequential, meta=meta, speedup_limit=config.speedup_limit,
-                          speedup_limit_source=config.speedup_limit_source)
+                          speedup_limit_source=config.speedup_limit_source, context_gain=context_gain,
+                          context_gain_source=context_gain_source)
     write_report(report, config.out)
     return report
 

@@ -165,7 +165,10 @@ async def run_command(args: argparse.Namespace) -> int:
     detach = ProgressDisplay(sys.stderr).attach(bus)
     try:
         report = await run_gaia_benchmark(
-            config, engine_factory=start_pool_engine, task_runner_factory=lambda: runner, events=bus
+            config, engine_factory=start_pool_engine, task_runner_factory=lambda: runner, events=bus,
+            context_reference=None if remote or args.ray is not None else (
+                lambda context: measure_batching_gain(model, args.concurrency, machine.get("threads"), context)
+            ),
         )
     finally:
         detach()
@@ -173,8 +176,11 @@ async def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def measure_batching_gain(model: str, concurrency: int, threads: Any) -> tuple[float | None, str]:
-    """llama-batched-bench's S_TG at ``concurrency`` sequences over one, for this model on this machine."""
+def measure_batching_gain(
+    model: str, concurrency: int, threads: Any, context: int | None = None
+) -> tuple[float | None, str]:
+    """llama-batched-bench's S_TG at ``concurrency`` sequences over one, for this model on this machine: for
+    short sequences, or each generating after ``context`` tokens (the workload's own context length)."""
     from agentrt.bench.reference import find_reference, llama_batched_bench
     from agentrt.engine.cpu_cores import usable_cores
     from agentrt.models import resolve_model
@@ -183,10 +189,15 @@ def measure_batching_gain(model: str, concurrency: int, threads: Any) -> tuple[f
     if binary is None:
         return None, "not measured: build llama-batched-bench (scripts/build-llama-bench.sh) or pass --batching-gain"
     count = threads if isinstance(threads, int) else usable_cores().threads
-    print(f"measuring llama.cpp's own batching gain at {concurrency} sequences ({binary.name} -t {count})...",
+    at = f" after {context} tokens of context" if context is not None else ""
+    print(f"measuring llama.cpp's own batching gain at {concurrency} sequences{at} ({binary.name} -t {count})...",
           file=sys.stderr)
     try:
-        figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], 128, count)
+        if context is None:
+            figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], 128, count)
+        else:  # a short decode is enough at a long context: its speed is set by the context
+            figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], 32, count,
+                                          prompt_tokens=context)
     except (OSError, subprocess.CalledProcessError, KeyError) as exc:
         return None, f"not measured: llama-batched-bench failed ({exc}); pass --batching-gain"
     gain = figures[concurrency] / figures[1]

@@ -9,6 +9,8 @@ Four views of one pass, measured while it runs:
   - the CPU: cores used by the owner thread, the event loop's thread, the other threads (llama.cpp's compute
     workers, thread pools) and child processes (tools), from ``/proc/self/task`` and ``getrusage``;
   - the event loop: how late a timer that should fire every `LAG_TICK_S` fires (stalls: some callback held it).
+Beside them, the context the pass's generated tokens attended to (``request.finished`` events): what llama.cpp's
+own batching gain is measured at, since on a CPU that gain shrinks as contexts grow.
 """
 
 from __future__ import annotations
@@ -83,6 +85,17 @@ class PassProfile(BaseModel):
     tasks: TaskTime
     cpu: CpuTime | None
     loop: LoopLag | None
+    decode_context: int | None = None  # mean context length over the generated tokens (`decode_context`)
+
+
+def decode_context(finished: list[Event]) -> int | None:
+    """The mean number of tokens in context when a token was generated, over every generated token of the
+    requests: a request of P prompt and C completion tokens generates at contexts P .. P+C-1 (mean P + C/2)."""
+    generated = sum(e["completion_tokens"] for e in finished)
+    if not generated:
+        return None
+    weighted = sum(e["completion_tokens"] * (e["prompt_tokens"] + e["completion_tokens"] / 2) for e in finished)
+    return round(weighted / generated)
 
 
 def _thread_cpu() -> dict[int, float]:
@@ -111,6 +124,7 @@ class Profiler:
         self._engine = engine
         self._pool_size = pool_size
         self._steps: list[Event] = []
+        self._finished: list[Event] = []  # request.finished
         self._lags: list[float] = []
         self._unsubscribe: Any = None
         self._lag_task: asyncio.Task[None] | None = None
@@ -119,11 +133,14 @@ class Profiler:
         self._started = time.perf_counter()
         events = getattr(self._engine, "events", None)
         if events is not None:
-            self._unsubscribe = events.subscribe(self._steps.append, kinds={"engine.step"})
+            self._unsubscribe = events.subscribe(self._collect, kinds={"engine.step", "request.finished"})
         self._stats0 = self._engine_stats()
         self._threads0 = _thread_cpu() if Path("/proc/self/task").is_dir() else None
         self._children0 = _children_cpu()
         self._lag_task = asyncio.get_running_loop().create_task(self._watch_lag(), name="gaia-profile-lag")
+
+    def _collect(self, event: Event) -> None:
+        (self._steps if event["event"] == "engine.step" else self._finished).append(event)
 
     async def _watch_lag(self) -> None:
         loop = asyncio.get_running_loop()
@@ -151,7 +168,8 @@ class Profiler:
             except asyncio.CancelledError:
                 pass
         return PassProfile(
-            engine=self._engine_time(wall), tasks=tasks_time, cpu=self._cpu(wall), loop=self._loop_lag(wall)
+            engine=self._engine_time(wall), tasks=tasks_time, cpu=self._cpu(wall), loop=self._loop_lag(wall),
+            decode_context=decode_context(self._finished),
         )
 
     def _engine_time(self, wall: float) -> EngineTime | None:
@@ -238,6 +256,8 @@ def describe(profile: PassProfile) -> list[str]:
             f"{e.prefill_tokens} prompt tokens in {e.steps} steps; compute threads (share of step time): "
             + ", ".join(f"{k}: {v:.0%}" for k, v in e.threads.items())
         )
+    if profile.decode_context is not None:
+        lines.append(f"context: {profile.decode_context} tokens per sequence on average when a token was generated")
     t = profile.tasks
     if t.latency_s > 0:
         lines.append(

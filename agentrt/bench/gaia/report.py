@@ -61,6 +61,11 @@ class Report(BaseModel):
     # model on the same machine: the most batching can give the agents. The goal is 0.9x of it.
     speedup_limit: float | None = None
     speedup_limit_source: str | None = None
+    # The same gain measured at this workload's context length (the sequential pass's `decode_context`): on a CPU
+    # each sequence's attention over its own long context does not batch, so it can be far below the
+    # short-sequence limit, and it is what the decode half of this workload could gain at most.
+    context_gain: float | None = None
+    context_gain_source: str | None = None
 
 
 def _rate(amount: float, seconds: float) -> float | None:
@@ -128,6 +133,8 @@ def build_report(
     *,
     speedup_limit: float | None = None,
     speedup_limit_source: str | None = None,
+    context_gain: float | None = None,
+    context_gain_source: str | None = None,
 ) -> Report:
     main = summarize(run)
     seq = summarize(sequential) if sequential is not None else None
@@ -146,7 +153,8 @@ def build_report(
                         f"same work (batched decoding rounds differently), so read the tokens/s speedup "
                         f"{work_speedup:.2f}x beside the tasks/min one")
     return Report(meta=meta or {}, run=main, sequential=seq, speedup=speedup, speedup_note=note,
-                  work_speedup=work_speedup, speedup_limit=speedup_limit, speedup_limit_source=speedup_limit_source)
+                  work_speedup=work_speedup, speedup_limit=speedup_limit, speedup_limit_source=speedup_limit_source,
+                  context_gain=context_gain, context_gain_source=context_gain_source)
 
 
 def speedup_verdict(report: Report) -> str | None:
@@ -162,22 +170,35 @@ def speedup_verdict(report: Report) -> str | None:
                  f"{'met' if reached else 'NOT met'}")
     else:
         text += f"; limit not measured ({report.speedup_limit_source or 'no llama-batched-bench'})"
+    context = report.sequential.profile.decode_context if report.sequential.profile is not None else None
+    if report.context_gain is not None and context is not None:
+        text += (f"; at this workload's context ({context} tokens) llama.cpp gains {report.context_gain:.2f}x "
+                 f"({report.context_gain_source}){_share_of(report.speedup, report.context_gain)}")
+    elif report.context_gain_source is not None:
+        text += f"; llama.cpp's gain at this workload's context: {report.context_gain_source}"
     bound = engine_bound(report)
     if bound is not None:
+        gain = "llama.cpp's gain at this context" if report.context_gain is not None else "the limit"
         text += (f"; this workload's engine-bound ceiling {bound:.2f}x (the sequential pass's prompt-token steps do "
-                 "not batch, its decode-only steps at most by the limit, everything else overlapped)")
+                 f"not batch, its decode-only steps at most by {gain}, everything else overlapped)"
+                 f"{_share_of(report.speedup, bound)}")
     return text
+
+
+def _share_of(speedup: float | None, most: float) -> str:
+    return f": the speedup is {speedup / most:.0%} of it" if speedup is not None and most > 0 else ""
 
 
 def engine_bound(report: Report) -> float | None:
     """The most concurrency could give this workload if only the engine's steps remained: the sequential pass's
     wall time over its steps with prompt tokens (compute-bound: batching gains nothing) plus its decode-only
-    steps shrunk by llama.cpp's batching gain."""
+    steps shrunk by llama.cpp's batching gain — at this workload's context when measured, else the limit."""
     seq = report.sequential
-    if seq is None or seq.profile is None or seq.profile.engine is None or report.speedup_limit is None:
+    gain = report.context_gain if report.context_gain is not None else report.speedup_limit
+    if seq is None or seq.profile is None or seq.profile.engine is None or gain is None:
         return None
     engine = seq.profile.engine
-    steps = engine.prefill_steps_s + engine.decode_steps_s / report.speedup_limit
+    steps = engine.prefill_steps_s + engine.decode_steps_s / gain
     return engine.wall_s / steps if steps > 0 else None
 
 
