@@ -105,11 +105,7 @@ class EngineConfig(BaseModel):
         description=f"layers offloaded to a GPU: -1 all, 0 none, 'auto' all when llama.cpp has a GPU backend "
         f"(default: {GPU_LAYERS_ENV}, else auto)",
     )
-    flash_attn: bool | None = Field(
-        None,
-        description="None: on a CPU the faster setting, measured once per model and machine (cached); with a GPU "
-        "llama.cpp decides",
-    )
+    flash_attn: bool | None = Field(None, description="None lets llama.cpp decide")
     memory_headroom: float = Field(0.9, gt=0.0, le=1.0, description="share of available RAM we may plan to use")
 
     @field_validator("threads", mode="before")

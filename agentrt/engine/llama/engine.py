@@ -188,8 +188,6 @@ class Engine(LeasingEngine):
         events.emit(
             "engine.ready", model=model.description, n_vocab=model.n_vocab, n_ctx_train=model.n_ctx_train,
             sequences=config.sequences, n_ctx=config.n_ctx, load_s=engine._steps.load_s,
-            flash_attn=None if model.attention is None else model.attention.flash_attn,
-            flash_attn_measured=None if model.attention is None else model.attention.reason,
         )
         return engine
 
