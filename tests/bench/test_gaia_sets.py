@@ -49,6 +49,29 @@ class GaiaSet:
         return BENCHMARKS / self.folder
 
 
+# The formats each held-out set from gaia-holdout-5 on covers.
+NINE_FORMATS = {".csv", ".html", ".json", ".jsonl", ".log", ".md", ".tsv", ".txt", ".yaml"}
+
+
+def _holdout(
+    number: int, *, attachments: set[str], suffixes: set[str] | None = None, max_same_opening: int | None = None
+) -> GaiaSet:
+    """A held-out set (gaia-holdout, gaia-holdout-2, ...): exactly 30 tasks, 10/12/8 by Level, its attachments named."""
+    number_part = "" if number == 1 else str(number)
+    return GaiaSet(
+        folder="gaia-holdout" if number == 1 else f"gaia-holdout-{number}",
+        id_prefix=f"hold{number_part}",
+        checks=f"test_gaia_holdout{number_part}_data",
+        min_tasks=30,
+        max_tasks=30,
+        min_per_level={1: 10, 2: 12, 3: 8},
+        exact_levels=True,
+        suffixes=frozenset(suffixes or ()),
+        attachments=frozenset(attachments),
+        max_same_opening=max_same_opening,
+    )
+
+
 SETS = [
     GaiaSet(
         folder="gaia-mini",
@@ -68,148 +91,73 @@ SETS = [
         min_per_level={1: 6, 2: 6, 3: 5},
         suffixes=frozenset({".csv", ".json", ".txt", ".log"}),
     ),
-    GaiaSet(
-        folder="gaia-holdout",
-        id_prefix="hold",
-        checks="test_gaia_holdout_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        attachments=frozenset(
-            {"bike_trips.csv", "recipes.json", "orders.json", "loans.tsv", "weather.csv", "meeting.txt", "huts.md",
-             "settings.ini"}
-        ),
+    _holdout(
+        1,
+        attachments={"bike_trips.csv", "huts.md", "loans.tsv", "meeting.txt", "orders.json", "recipes.json",
+                     "settings.ini", "weather.csv"},
     ),
-    GaiaSet(
-        folder="gaia-holdout-2",
-        id_prefix="hold2",
-        checks="test_gaia_holdout2_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".txt", ".xml", ".yaml", ".log"}),
-        attachments=frozenset(
-            {"matches.csv", "podcast.json", "timetable.xml", "pharmacy.yaml", "chess.txt", "pool_report.txt",
-             "greenhouse.log", "bird_count.csv"}
-        ),
+    _holdout(
+        2,
+        suffixes={".csv", ".json", ".log", ".txt", ".xml", ".yaml"},
+        attachments={"bird_count.csv", "chess.txt", "greenhouse.log", "matches.csv", "pharmacy.yaml",
+                     "podcast.json", "pool_report.txt", "timetable.xml"},
     ),
-    GaiaSet(
-        folder="gaia-holdout-3",
-        id_prefix="hold3",
-        checks="test_gaia_holdout3_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".html", ".yaml", ".log"}),
-        attachments=frozenset(
-            {"bakery_log.csv", "stage_results.csv", "issues.json", "gate_changes.jsonl", "ward_rota.tsv",
-             "exam_marks.html", "manifest.yaml", "meter.log"}
-        ),
+    _holdout(
+        3,
+        suffixes={".csv", ".html", ".json", ".jsonl", ".log", ".tsv", ".yaml"},
+        attachments={"bakery_log.csv", "exam_marks.html", "gate_changes.jsonl", "issues.json", "manifest.yaml",
+                     "meter.log", "stage_results.csv", "ward_rota.tsv"},
     ),
-    GaiaSet(
-        folder="gaia-holdout-4",
-        id_prefix="hold4",
-        checks="test_gaia_holdout4_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".ini", ".txt", ".md", ".xml"}),
-        attachments=frozenset(
-            {"harvest.csv", "box_office.json", "pick_events.jsonl", "hive_inspections.tsv", "lifts.ini",
-             "regatta_report.txt", "volunteer_hours.md", "catalogue.xml"}
-        ),
+    _holdout(
+        4,
+        suffixes={".csv", ".ini", ".json", ".jsonl", ".md", ".tsv", ".txt", ".xml"},
+        attachments={"box_office.json", "catalogue.xml", "harvest.csv", "hive_inspections.tsv", "lifts.ini",
+                     "pick_events.jsonl", "regatta_report.txt", "volunteer_hours.md"},
     ),
-    GaiaSet(
-        folder="gaia-holdout-5",
-        id_prefix="hold5",
-        checks="test_gaia_holdout5_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".txt", ".yaml", ".html", ".md"}),
-        attachments=frozenset(
-            {"dental_appointments.csv", "catches.json", "marathon_splits.jsonl", "hotel_bookings.tsv", "playout.log",
-             "garage_report.txt", "nursery_stock.yaml", "crowdfunding.html", "bus_route.md"}
-        ),
+    _holdout(
+        5,
+        suffixes=NINE_FORMATS,
+        attachments={"bus_route.md", "catches.json", "crowdfunding.html", "dental_appointments.csv",
+                     "garage_report.txt", "hotel_bookings.tsv", "marathon_splits.jsonl", "nursery_stock.yaml",
+                     "playout.log"},
     ),
-    GaiaSet(
-        folder="gaia-holdout-6",
-        id_prefix="hold6",
-        checks="test_gaia_holdout6_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".jsonl", ".md", ".html", ".tsv", ".txt", ".log", ".json", ".yaml"}),
-        attachments=frozenset(
-            {"vet_visits.csv", "turbine_readings.jsonl", "choir_attendance.md", "ferry_timetable.html",
-             "ski_rentals.tsv", "museum_visitors.txt", "water_meter.log", "tt_tournament.json", "garden_plots.yaml"}
-        ),
+    _holdout(
+        6,
+        suffixes=NINE_FORMATS,
+        attachments={"choir_attendance.md", "ferry_timetable.html", "garden_plots.yaml", "museum_visitors.txt",
+                     "ski_rentals.tsv", "tt_tournament.json", "turbine_readings.jsonl", "vet_visits.csv",
+                     "water_meter.log"},
     ),
-    GaiaSet(
-        folder="gaia-holdout-7",
-        id_prefix="hold7",
-        checks="test_gaia_holdout7_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".log", ".tsv", ".jsonl", ".html", ".md", ".json", ".txt", ".yaml"}),
-        attachments=frozenset(
-            {"weighbridge_tickets.csv", "laundromat_machines.log", "enrolments.tsv", "locker_events.jsonl",
-             "kennel_bookings.html", "league_results.md", "repair_jobs.json", "lock_passages.txt",
-             "fermenter_register.yaml"}
-        ),
+    _holdout(
+        7,
+        suffixes=NINE_FORMATS,
+        attachments={"enrolments.tsv", "fermenter_register.yaml", "kennel_bookings.html", "laundromat_machines.log",
+                     "league_results.md", "lock_passages.txt", "locker_events.jsonl", "repair_jobs.json",
+                     "weighbridge_tickets.csv"},
         max_same_opening=3,
     ),
-    GaiaSet(
-        folder="gaia-holdout-8",
-        id_prefix="hold8",
-        checks="test_gaia_holdout8_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".html", ".md", ".yaml", ".txt"}),
-        attachments=frozenset(
-            {"florist_orders.csv", "seed_library.json", "tide_gauge.jsonl", "scout_badges.tsv", "escape_rooms.log",
-             "kiln_firings.html", "lifeboat_launches.md", "aquarium_tanks.yaml", "planetarium_report.txt"}
-        ),
+    _holdout(
+        8,
+        suffixes=NINE_FORMATS,
+        attachments={"aquarium_tanks.yaml", "escape_rooms.log", "florist_orders.csv", "kiln_firings.html",
+                     "lifeboat_launches.md", "planetarium_report.txt", "scout_badges.tsv", "seed_library.json",
+                     "tide_gauge.jsonl"},
         max_same_opening=3,
     ),
-    GaiaSet(
-        folder="gaia-holdout-9",
-        id_prefix="hold9",
-        checks="test_gaia_holdout9_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".html", ".md", ".yaml", ".txt"}),
-        attachments=frozenset(
-            {"taxi_fares.csv", "hackathon_scores.json", "ev_charging.jsonl", "driving_lessons.tsv", "car_wash.log",
-             "bouldering_comp.html", "shearing_tally.md", "makerspace_tools.yaml", "pigeon_race.txt"}
-        ),
+    _holdout(
+        9,
+        suffixes=NINE_FORMATS,
+        attachments={"bouldering_comp.html", "car_wash.log", "driving_lessons.tsv", "ev_charging.jsonl",
+                     "hackathon_scores.json", "makerspace_tools.yaml", "pigeon_race.txt", "shearing_tally.md",
+                     "taxi_fares.csv"},
         max_same_opening=3,
     ),
-    GaiaSet(
-        folder="gaia-holdout-10",
-        id_prefix="hold10",
-        checks="test_gaia_holdout10_data",
-        min_tasks=30,
-        max_tasks=30,
-        min_per_level={1: 10, 2: 12, 3: 8},
-        exact_levels=True,
-        suffixes=frozenset({".csv", ".json", ".jsonl", ".tsv", ".log", ".html", ".md", ".yaml", ".txt"}),
-        attachments=frozenset(
-            {"coffee_roasts.csv", "archery_scores.json", "vending_telemetry.jsonl", "piano_tuning.tsv",
-             "toll_bridge.log", "stamp_auction.html", "cider_pressing.md", "cheese_cave.yaml", "rowing_ergs.txt"}
-        ),
+    _holdout(
+        10,
+        suffixes=NINE_FORMATS,
+        attachments={"archery_scores.json", "cheese_cave.yaml", "cider_pressing.md", "coffee_roasts.csv",
+                     "piano_tuning.tsv", "rowing_ergs.txt", "stamp_auction.html", "toll_bridge.log",
+                     "vending_telemetry.jsonl"},
         max_same_opening=3,
     ),
 ]

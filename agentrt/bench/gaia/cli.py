@@ -181,7 +181,7 @@ def measure_batching_gain(
 ) -> tuple[float | None, str]:
     """llama-batched-bench's S_TG at ``concurrency`` sequences over one, for this model on this machine: for
     short sequences, or each generating after ``context`` tokens (the workload's own context length)."""
-    from agentrt.bench.reference import find_reference, llama_batched_bench
+    from agentrt.bench.reference import SHORT_PROMPT_TOKENS, find_reference, llama_batched_bench
     from agentrt.engine.cpu_cores import usable_cores
     from agentrt.models import resolve_model
 
@@ -192,12 +192,11 @@ def measure_batching_gain(
     at = f" after {context} tokens of context" if context is not None else ""
     print(f"measuring llama.cpp's own batching gain at {concurrency} sequences{at} ({binary.name} -t {count})...",
           file=sys.stderr)
+    # At a long context a short decode is enough: its speed is set by the context.
+    tokens, prompt_tokens = (128, SHORT_PROMPT_TOKENS) if context is None else (32, context)
     try:
-        if context is None:
-            figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], 128, count)
-        else:  # a short decode is enough at a long context: its speed is set by the context
-            figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], 32, count,
-                                          prompt_tokens=context)
+        figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], tokens, count,
+                                      prompt_tokens=prompt_tokens)
     except (OSError, subprocess.CalledProcessError, KeyError) as exc:
         return None, f"not measured: llama-batched-bench failed ({exc}); pass --batching-gain"
     gain = figures[concurrency] / figures[1]
