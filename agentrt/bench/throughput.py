@@ -144,14 +144,15 @@ def _plateau(records: list[ThroughputRecord]) -> ThroughputRecord:
 
 async def run_throughput(
     model: str, counts: list[int], tokens: int, threads: int | str | None, reference: Path | None,
-    gpu_layers: int | str | None = None,
+    gpu_layers: int | str | None = None, flash_attn: str | None = None,
 ) -> list[ThroughputRecord]:
     # `agentrt` registers every command at start; llama.cpp loads when this benchmark runs.
     from agentrt.engine.llama.engine import Engine
 
     path = resolve_model(model)
     prompts = (PROMPTS * (max(counts) // len(PROMPTS) + 1))[: max(counts)]
-    machine = {k: v for k, v in {"threads": threads, "gpu_layers": gpu_layers}.items() if v is not None}
+    given = {"threads": threads, "gpu_layers": gpu_layers, "flash_attn": flash_attn}
+    machine = {k: v for k, v in given.items() if v is not None}
     config = EngineConfig(model=model, sequences=max(counts), n_ctx=64 + tokens, n_batch=max(512, max(counts)),
                           **machine)
     threads = config.threads
@@ -160,7 +161,9 @@ async def run_throughput(
         # llama.cpp takes a fixed count: every usable core, as a user of llama.cpp would set it.
         ref_threads = threads if isinstance(threads, int) else usable_cores().threads
         print(f"llama.cpp reference: {reference} -t {ref_threads}", file=sys.stderr)
-        reference_tps = llama_batched_bench(reference, path, counts, tokens, ref_threads)
+        # The same attention kernels as the engine's (llama-batched-bench takes -fa auto|on|off as well).
+        reference_tps = llama_batched_bench(reference, path, counts, tokens, ref_threads,
+                                            extra=("-fa", config.flash_attn))
 
     records = []
     async with await Engine.start(config) as engine:
@@ -214,7 +217,8 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
 async def _main(args: argparse.Namespace) -> int:
     counts = args.sequences
     reference = None if args.no_reference else find_reference(build=True)
-    records = await run_throughput(args.model, counts, args.tokens, args.threads, reference, args.gpu_layers)
+    records = await run_throughput(args.model, counts, args.tokens, args.threads, reference, args.gpu_layers,
+                                   args.flash_attn)
     _print_table(records)
     if args.json:
         args.json.write_text("".join(r.model_dump_json() + "\n" for r in records))

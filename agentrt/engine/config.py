@@ -26,11 +26,30 @@ GPU_LAYERS_ENV = "AGENTRT_GPU_LAYERS"
 ThreadsSetting = int | Literal["auto"]
 # ``auto`` offloads every layer when llama.cpp was built with a GPU backend, none otherwise; -1 is every layer.
 GpuLayersSetting = int | Literal["auto"]
+# ``auto`` is llama.cpp's choice (on wherever the backend has flash attention). On a CPU the faster setting depends
+# on the model and the CPU (README: "Flash attention on a CPU"), so it is the user's to change.
+FlashAttnSetting = Literal["auto", "on", "off"]
+# The `EngineConfig` fields that are about this machine rather than the job: a graph may set them, and a command
+# line's --threads / --gpu-layers / --flash-attn override the graph.
+MACHINE_SETTINGS = ("threads", "gpu_layers", "flash_attn")
 
 
 def parse_threads(value: object, *, where: str = "threads") -> ThreadsSetting:
     """``auto`` or a whole number ≥ 1, from a CLI flag, an environment variable or YAML."""
     return _parse_auto_or_int(value, where=where, minimum=1, expected="'auto' or a whole number of threads ≥ 1")
+
+
+def parse_flash_attn(value: object, *, where: str = "flash_attn") -> FlashAttnSetting:
+    """``auto``, ``on`` or ``off``; YAML's unquoted on/off arrive as booleans, and None (not given) is auto."""
+    if value is None:
+        return "auto"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = value.strip().lower() if isinstance(value, str) else None
+    named: dict[str | None, FlashAttnSetting] = {"auto": "auto", "on": "on", "off": "off", "true": "on", "false": "off"}
+    if text not in named:
+        raise ValueError(f"{where}={value!r}: expected 'auto', 'on' or 'off'")
+    return named[text]
 
 
 def parse_gpu_layers(value: object, *, where: str = "gpu_layers") -> GpuLayersSetting:
@@ -105,7 +124,11 @@ class EngineConfig(BaseModel):
         description=f"layers offloaded to a GPU: -1 all, 0 none, 'auto' all when llama.cpp has a GPU backend "
         f"(default: {GPU_LAYERS_ENV}, else auto)",
     )
-    flash_attn: bool | None = Field(None, description="None lets llama.cpp decide")
+    flash_attn: FlashAttnSetting = Field(
+        "auto",
+        description="flash attention: auto lets llama.cpp decide (on where the backend has it); on a CPU, off "
+        "decodes some models faster and others slower, and makes greedy replies depend on the batch",
+    )
     memory_headroom: float = Field(0.9, gt=0.0, le=1.0, description="share of available RAM we may plan to use")
 
     @field_validator("threads", mode="before")
@@ -117,6 +140,11 @@ class EngineConfig(BaseModel):
     @classmethod
     def _gpu_layers(cls, value: object) -> GpuLayersSetting:
         return parse_gpu_layers(value)
+
+    @field_validator("flash_attn", mode="before")
+    @classmethod
+    def _flash_attn(cls, value: object) -> FlashAttnSetting:
+        return parse_flash_attn(value)
 
     @model_validator(mode="after")
     def _check(self) -> EngineConfig:

@@ -1,4 +1,4 @@
-"""``--threads`` and ``--gpu-layers``: the two machine settings every command that loads a model takes."""
+"""``--threads``, ``--gpu-layers`` and ``--flash-attn``: the machine settings every command that loads a model takes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from agentrt.engine.config import GPU_LAYERS_ENV, THREADS_ENV, parse_gpu_layers, parse_threads
+from agentrt.engine.config import (
+    GPU_LAYERS_ENV,
+    MACHINE_SETTINGS,
+    THREADS_ENV,
+    parse_flash_attn,
+    parse_gpu_layers,
+    parse_threads,
+)
 
 
 def _arg_type(parse: Callable[..., Any], flag: str) -> Callable[[str], Any]:
@@ -21,7 +28,8 @@ def _arg_type(parse: Callable[..., Any], flag: str) -> Callable[[str], Any]:
 
 
 def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) -> None:
-    """Adds ``--threads`` and ``--gpu-layers`` (both default None: the graph, then the environment, decide)."""
+    """Adds ``--threads``, ``--gpu-layers`` and ``--flash-attn`` (default None: the graph, then the environment or
+    llama.cpp, decide)."""
     from_graph = "the graph's model.{}, else " if graph else ""
     parser.add_argument(
         "--threads", type=_arg_type(parse_threads, "--threads"), default=None, metavar="N|auto",
@@ -33,8 +41,13 @@ def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) 
         help=f"layers offloaded to a GPU: -1 all, 0 none, auto all when llama.cpp has a GPU backend "
         f"(default: {from_graph.format('gpu_layers')}${GPU_LAYERS_ENV}, else auto)",
     )
+    parser.add_argument(
+        "--flash-attn", type=_arg_type(parse_flash_attn, "--flash-attn"), default=None, metavar="auto|on|off",
+        help="flash attention: auto lets llama.cpp decide; on a CPU, off decodes some models faster and makes "
+        f"greedy replies depend on the batch (default: {from_graph.format('flash_attn')}auto)",
+    )
 
 
 def machine_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The machine settings given on the command line, for `EngineConfig` / `Engine.start` keyword overrides."""
-    return {k: v for k in ("threads", "gpu_layers") if (v := getattr(args, k, None)) is not None}
+    return {k: v for k in MACHINE_SETTINGS if (v := getattr(args, k, None)) is not None}

@@ -16,9 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agentrt.engine.config import (
     EngineConfig,
+    FlashAttnSetting,
     GpuLayersSetting,
+    MACHINE_SETTINGS,
     ThreadsSetting,
     make_config,
+    parse_flash_attn,
     parse_gpu_layers,
     parse_threads,
 )
@@ -40,9 +43,11 @@ class ModelSettings(BaseModel):
     model: str = "smollm2"
     sequences: int = Field(4, ge=1, le=256)
     n_ctx: int = Field(2048, ge=64)
-    # Machine settings: unset (None) leaves them to --threads/--gpu-layers, AGENTRT_THREADS/AGENTRT_GPU_LAYERS, auto.
+    # Machine settings: unset (None) leaves them to --threads/--gpu-layers/--flash-attn, AGENTRT_THREADS /
+    # AGENTRT_GPU_LAYERS, auto.
     threads: ThreadsSetting | None = Field(None, description="compute threads: auto (follow the free cores) or N")
     gpu_layers: GpuLayersSetting | None = Field(None, description="layers on a GPU: auto, -1 (all) or N")
+    flash_attn: FlashAttnSetting | None = Field(None, description="flash attention: auto, on or off")
 
     @field_validator("threads", mode="before")
     @classmethod
@@ -54,10 +59,15 @@ class ModelSettings(BaseModel):
     def _gpu_layers(cls, value: Any) -> Any:
         return None if value is None else parse_gpu_layers(value)
 
+    @field_validator("flash_attn", mode="before")
+    @classmethod
+    def _flash_attn(cls, value: Any) -> Any:
+        return None if value is None else parse_flash_attn(value)
+
     def engine_overrides(self) -> dict[str, Any]:
         """The `EngineConfig` fields these settings give (machine settings only where set)."""
         fields = {"model": self.model, "sequences": self.sequences, "n_ctx": self.n_ctx}
-        return fields | {k: v for k in ("threads", "gpu_layers") if (v := getattr(self, k)) is not None}
+        return fields | {k: v for k in MACHINE_SETTINGS if (v := getattr(self, k)) is not None}
 
 
 class EnginePlacement(BaseModel):

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
+from agentrt.engine.config import FlashAttnSetting, GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.errors import GraphRunError
 from agentrt.events import Event, EventBus
@@ -99,9 +99,10 @@ class Graph:
         sequences: int | None = None,
         threads: ThreadsSetting | None = None,
         gpu_layers: GpuLayersSetting | None = None,
+        flash_attn: FlashAttnSetting | None = None,
     ) -> Graph:
         compiled = self._compiled
-        spec = compiled.spec.with_model_overrides(model, sequences, threads, gpu_layers)
+        spec = compiled.spec.with_model_overrides(model, sequences, threads, gpu_layers, flash_attn)
         # The definition stays the one loaded: overrides are the launch's, recorded apart in the run's state.
         return Graph(
             CompiledGraph(spec, compiled.nodes, compiled.outputs, compiled.agent_classes, compiled.dag),
@@ -232,8 +233,9 @@ class GraphBuilder:
         n_ctx: int = 2048,
         threads: ThreadsSetting | None = None,
         gpu_layers: GpuLayersSetting | None = None,
+        flash_attn: FlashAttnSetting | None = None,
     ) -> GraphBuilder:
-        machine = {"threads": threads, "gpu_layers": gpu_layers}
+        machine = {"threads": threads, "gpu_layers": gpu_layers, "flash_attn": flash_attn}
         self._data["model"] = {"model": model, "sequences": sequences, "n_ctx": n_ctx}
         self._data["model"] |= {k: v for k, v in machine.items() if v is not None}
         return self

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
+from agentrt.engine.config import FlashAttnSetting, GpuLayersSetting, ThreadsSetting
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import settings_for
 from agentrt.engine.start import start_engine
@@ -48,6 +48,7 @@ class RunLaunch(BaseModel):
     sequences: int | None = Field(None, ge=1, description="overrides the graph's `model.sequences`")
     threads: ThreadsSetting | None = Field(None, description="overrides the graph's `model.threads`")
     gpu_layers: GpuLayersSetting | None = Field(None, description="overrides the graph's `model.gpu_layers`")
+    flash_attn: FlashAttnSetting | None = Field(None, description="overrides the graph's `model.flash_attn`")
     run_dir: Path | None = Field(None, description="where events.jsonl and state.json go; required to resume")
     resume: bool = False
     force: bool = Field(
@@ -109,12 +110,12 @@ def _prepare(launch: RunLaunch) -> PreparedRun:
     if launch.resume:
         rundir, state = read_run(launch.run_dir)
         graph = Graph.from_run_dir(rundir, state, allow_modules=launch.allow_modules).with_model_overrides(
-            launch.model, launch.sequences, launch.threads, launch.gpu_layers
+            launch.model, launch.sequences, launch.threads, launch.gpu_layers, launch.flash_attn
         )
         return resumed_run(graph, rundir, state, {**state.inputs, **launch.inputs}, force=launch.force)
     if launch.graph is None:
         raise GraphRunError("a launch needs a graph file (or resume=True with a run_dir)")
     graph = Graph.from_yaml(launch.graph, allow_modules=launch.allow_modules).with_model_overrides(
-        launch.model, launch.sequences, launch.threads, launch.gpu_layers
+        launch.model, launch.sequences, launch.threads, launch.gpu_layers, launch.flash_attn
     )
     return new_run(graph, launch.inputs, launch.run_dir)

@@ -4,7 +4,8 @@ The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
 
     name: research
     model: {model: smollm2, sequences: 4, n_ctx: 2048}     # the shared engine's settings (also threads: auto|N,
-                                                           # gpu_layers: auto|N; see EngineConfig)
+                                                           # gpu_layers: auto|N, flash_attn: auto|on|off;
+                                                           # see EngineConfig)
     engine: {remote: [http://10.0.0.5:8080]}   # optional: OpenAI-compatible servers instead of the local model
     max_concurrency: 8            # optional run-wide cap on running nodes (the pool bounds it anyway)
     default_agent: executor       # runs plan steps that name no agent (dynamic expansion)
@@ -54,7 +55,7 @@ from pydantic import (
     model_validator,
 )
 
-from agentrt.engine.config import GpuLayersSetting, ThreadsSetting
+from agentrt.engine.config import FlashAttnSetting, GpuLayersSetting, ThreadsSetting
 from agentrt.engine.settings import EnginePlacement, ModelSettings
 from agentrt.errors import GraphSpecError, describe_validation_error
 from agentrt.graph.contract import AgentSpec
@@ -205,9 +206,11 @@ class GraphSpec(BaseModel):
         sequences: int | None = None,
         threads: ThreadsSetting | None = None,
         gpu_layers: GpuLayersSetting | None = None,
+        flash_attn: FlashAttnSetting | None = None,
     ) -> GraphSpec:
         """A copy with the engine settings overridden (``--model``, ``--sequences``, ``--threads``, ...)."""
-        given = {"model": model, "sequences": sequences, "threads": threads, "gpu_layers": gpu_layers}
+        given = {"model": model, "sequences": sequences, "threads": threads, "gpu_layers": gpu_layers,
+                 "flash_attn": flash_attn}
         settings = self.model.model_copy(update={k: v for k, v in given.items() if v is not None})
         copy = self.model_copy(update={"model": ModelSettings.model_validate(settings.model_dump())})
         copy._source = self._source

@@ -46,3 +46,16 @@ def test_bad_numbers_are_rejected(capsys: pytest.CaptureFixture[str], option: st
 def test_bad_timeout(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _run(capsys, str(REPO / "benchmarks" / "gaia-mini"), "--task-timeout", "0")
     assert code == 2 and "--task-timeout" in err
+
+
+def test_unmeasured_batching_gain_names_what_would_measure_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without llama-batched-bench, the short-sequence limit can be given with --batching-gain; the gain at the
+    workload's context cannot, so its note does not point there."""
+    from agentrt.bench import reference
+    from agentrt.bench.gaia.cli import measure_batching_gain
+
+    monkeypatch.setattr(reference, "find_reference", lambda build: None)
+    gain, note = measure_batching_gain("smollm2", 4, 2)
+    assert gain is None and "build llama-batched-bench" in note and "--batching-gain" in note
+    gain, note = measure_batching_gain("smollm2", 4, 2, context=870)
+    assert gain is None and "build llama-batched-bench" in note and "--batching-gain" not in note

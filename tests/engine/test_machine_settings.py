@@ -1,4 +1,4 @@
-"""``threads`` and ``gpu_layers``: auto or a number, from the graph YAML, the command line or the environment."""
+"""``threads``, ``gpu_layers`` and ``flash_attn``: from the graph YAML, the command line or the environment."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentrt.engine import Engine, EngineConfig
-from agentrt.engine.config import parse_gpu_layers
+from agentrt.engine.config import parse_flash_attn, parse_gpu_layers
 from agentrt.engine.cpu_cores import OtherLoad, UsableCores, cgroup_cpu_quota
 from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
@@ -73,6 +73,43 @@ def test_graph_yaml_and_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "threads": "auto", "gpu_layers": -1}
     with pytest.raises(SystemExit):
         parser.parse_args(["--threads", "0"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, "auto"), ("auto", "auto"), ("on", "on"), ("OFF", "off"), (True, "on"), (False, "off"), ("false", "off")],
+)
+def test_flash_attn_values(value: object, expected: str) -> None:
+    # YAML reads an unquoted on/off as a boolean: both spellings mean the same setting.
+    assert parse_flash_attn(value) == expected
+    assert EngineConfig(flash_attn=value).flash_attn == expected
+
+
+def test_flash_attn_from_the_graph_and_the_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text(GRAPH.format(extra=", flash_attn: off"))
+    spec = Graph.from_yaml(path, check_classes=False).spec
+    assert spec.model.engine_overrides()["flash_attn"] == "off"
+    assert spec.with_model_overrides(flash_attn="auto").model.engine_overrides()["flash_attn"] == "auto"
+    path.write_text(GRAPH.format(extra=", flash_attn: sometimes"))
+    with pytest.raises(GraphSpecError, match=r"g\.yaml:1: model\.flash_attn: .*expected 'auto', 'on' or 'off'"):
+        Graph.from_yaml(path, check_classes=False)
+
+    parser = argparse.ArgumentParser()
+    add_machine_options(parser)
+    assert machine_overrides(parser.parse_args(["--flash-attn", "off"])) == {"flash_attn": "off"}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--flash-attn", "maybe"])
+
+
+async def test_engine_runs_with_flash_attention_off_and_on() -> None:
+    replies = []
+    for setting in ("off", "on"):
+        async with await Engine.start(model="smollm2", sequences=1, n_ctx=256, threads=1, flash_attn=setting) as engine:
+            result = await engine.complete("One, two, three,", max_tokens=6, ignore_eos=True)
+        assert result.completion_tokens == 6
+        replies.append(result.text)
+    assert all(" four" in reply for reply in replies), replies
 
 
 def test_usable_cores_respect_quota_and_smt() -> None:

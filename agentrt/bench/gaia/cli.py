@@ -18,6 +18,7 @@ from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.bench.gaia.report import REPORT_MD, Report, speedup_verdict
 from agentrt.bench.gaia.runner import DEFAULT_TASK_TIMEOUT_S
 from agentrt.engine.config import make_config
+from agentrt.engine.config import MACHINE_SETTINGS
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import EngineSettings, remote_config
@@ -113,7 +114,7 @@ async def run_command(args: argparse.Namespace) -> int:
     model = args.model or graph_model.model
     n_ctx = args.n_ctx or graph_model.n_ctx
     # The graph's machine settings where it has them, the command line's over them (unset: environment, auto).
-    machine = {k: v for k, v in graph_model.engine_overrides().items() if k in ("threads", "gpu_layers")}
+    machine = {k: v for k, v in graph_model.engine_overrides().items() if k in MACHINE_SETTINGS}
     machine |= machine_overrides(args)
 
     remote = list(args.remote) or list(runner.graph.spec.engine.remote)
@@ -143,7 +144,8 @@ async def run_command(args: argparse.Namespace) -> int:
         if remote or args.ray is not None:
             limit_source = "remote or Ray engines: pass --batching-gain"
         else:
-            limit, limit_source = measure_batching_gain(model, args.concurrency, machine.get("threads", None))
+            limit, limit_source = measure_batching_gain(model, args.concurrency, machine.get("threads"),
+                                                        flash_attn=machine.get("flash_attn", "auto"))
     config = GaiaBenchConfig(
         tasks=args.tasks,
         out=out,
@@ -167,7 +169,8 @@ async def run_command(args: argparse.Namespace) -> int:
         report = await run_gaia_benchmark(
             config, engine_factory=start_pool_engine, task_runner_factory=lambda: runner, events=bus,
             context_reference=None if remote or args.ray is not None else (
-                lambda context: measure_batching_gain(model, args.concurrency, machine.get("threads"), context)
+                lambda context: measure_batching_gain(model, args.concurrency, machine.get("threads"), context,
+                                                      flash_attn=machine.get("flash_attn", "auto"))
             ),
         )
     finally:
@@ -177,7 +180,7 @@ async def run_command(args: argparse.Namespace) -> int:
 
 
 def measure_batching_gain(
-    model: str, concurrency: int, threads: Any, context: int | None = None
+    model: str, concurrency: int, threads: Any, context: int | None = None, *, flash_attn: str = "auto"
 ) -> tuple[float | None, str]:
     """llama-batched-bench's S_TG at ``concurrency`` sequences over one, for this model on this machine: for
     short sequences, or each generating after ``context`` tokens (the workload's own context length)."""
@@ -185,9 +188,11 @@ def measure_batching_gain(
     from agentrt.engine.cpu_cores import usable_cores
     from agentrt.models import resolve_model
 
+    # --batching-gain stands in for the short-sequence figure only: at the workload's context nothing replaces it.
+    or_given = " or pass --batching-gain" if context is None else ""
     binary = find_reference(build=False)
     if binary is None:
-        return None, "not measured: build llama-batched-bench (scripts/build-llama-bench.sh) or pass --batching-gain"
+        return None, f"not measured: build llama-batched-bench (scripts/build-llama-bench.sh){or_given}"
     count = threads if isinstance(threads, int) else usable_cores().threads
     at = f" after {context} tokens of context" if context is not None else ""
     print(f"measuring llama.cpp's own batching gain at {concurrency} sequences{at} ({binary.name} -t {count})...",
@@ -196,9 +201,9 @@ def measure_batching_gain(
     tokens, prompt_tokens = (128, SHORT_PROMPT_TOKENS) if context is None else (32, context)
     try:
         figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], tokens, count,
-                                      prompt_tokens=prompt_tokens)
+                                      prompt_tokens=prompt_tokens, extra=("-fa", flash_attn))
     except (OSError, subprocess.CalledProcessError, KeyError) as exc:
-        return None, f"not measured: llama-batched-bench failed ({exc}); pass --batching-gain"
+        return None, f"not measured: llama-batched-bench failed ({exc}){or_given}"
     gain = figures[concurrency] / figures[1]
     return gain, (f"llama-batched-bench in this run: S_TG {figures[1]:.1f} -> {figures[concurrency]:.1f} tokens/s, "
                   f"-t {count}")

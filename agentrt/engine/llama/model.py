@@ -25,7 +25,7 @@ from agentrt.engine.llama.batch import Batch
 from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
 
-_FLASH_ATTN = {None: -1, False: 0, True: 1}  # llama_flash_attn_type: AUTO, DISABLED, ENABLED
+_FLASH_ATTN = {"auto": -1, "off": 0, "on": 1}  # llama_flash_attn_type: AUTO, DISABLED, ENABLED
 
 
 def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, separators: Any = None,
