@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from agentrt.engine import make_config, start_engine
-from agentrt.engine.config import MACHINE_SETTINGS
+from agentrt.engine import start_engine
 from agentrt.events import Event, EventBus
 from agentrt.graph.rundir import RunDir
 from agentrt.serve.app import create_app
@@ -46,9 +45,7 @@ def new_run_id() -> str:
 
 async def start_server_engine(settings: ServeSettings, events: EventBus) -> Engine:
     """The engine a server runs on: the in-process engine, through the one `start_engine`."""
-    machine = {k: v for k in MACHINE_SETTINGS if (v := getattr(settings, k)) is not None}
-    config = make_config(model=settings.model, sequences=settings.sequences, n_ctx=settings.n_ctx, **machine)
-    return await start_engine(config, events=events)  # type: ignore[return-value]
+    return await start_engine(settings.engine_config(), events=events)  # type: ignore[return-value]
 
 
 async def serve(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.engine.config import FlashAttnSetting, GpuLayersSetting, ThreadsSetting
+from agentrt.engine.config import MACHINE_SETTINGS, EngineConfig, FlashAttnSetting, GpuLayersSetting, ThreadsSetting, make_config
 from agentrt.models import DEFAULT_MODEL
 
 
@@ -26,6 +26,11 @@ class ServeSettings(BaseModel):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
     name: str | None = Field(None, description="the model id clients send and /v1/models lists")
     run_dir: Path | None = Field(None, description="where events.jsonl goes (agentrt watch follows it)")
+
+    def engine_config(self) -> EngineConfig:
+        """The engine's settings: the machine settings given here, the environment's (or auto) for the rest."""
+        machine = {k: v for k in MACHINE_SETTINGS if (v := getattr(self, k)) is not None}
+        return make_config(model=self.model, sequences=self.sequences, n_ctx=self.n_ctx, **machine)
 
     @property
     def served_name(self) -> str:
