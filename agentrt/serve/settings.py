@@ -6,7 +6,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentrt.engine.config import MACHINE_SETTINGS, EngineConfig, FlashAttnSetting, GpuLayersSetting, ThreadsSetting, make_config
+from agentrt.engine.config import (
+    MACHINE_SETTINGS,
+    EngineConfig,
+    FlashAttnSetting,
+    GpuLayersSetting,
+    ThreadsSetting,
+    make_config,
+)
 from agentrt.models import DEFAULT_MODEL
 
 

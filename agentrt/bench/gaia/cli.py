@@ -17,8 +17,7 @@ from agentrt.bench.gaia.profile import describe
 from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.bench.gaia.report import REPORT_MD, Report, speedup_verdict
 from agentrt.bench.gaia.runner import DEFAULT_TASK_TIMEOUT_S
-from agentrt.engine.config import make_config
-from agentrt.engine.config import MACHINE_SETTINGS
+from agentrt.engine.config import MACHINE_SETTINGS, make_config
 from agentrt.engine.machine_options import add_machine_options, machine_overrides
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import EngineSettings, remote_config
