@@ -160,10 +160,16 @@ async def run_throughput(
     if reference is not None:
         # llama.cpp takes a fixed count: every usable core, as a user of llama.cpp would set it.
         ref_threads = threads if isinstance(threads, int) else usable_cores().threads
-        print(f"llama.cpp reference: {reference} -t {ref_threads}", file=sys.stderr)
-        # The same attention kernels as the engine's (llama-batched-bench takes -fa auto|on|off as well).
-        reference_tps = llama_batched_bench(reference, path, counts, tokens, ref_threads,
-                                            extra=("-fa", config.flash_attn))
+        # The same attention kernels as the engine's (llama-batched-bench takes -fa auto|on|off as well; for
+        # `measured`, the choice the engine makes on this CPU).
+        if config.flash_attn == "measured":
+            from agentrt.engine.llama.attention_choice import measured_flash_attn
+
+            reference_fa = measured_flash_attn(path, ref_threads)
+        else:
+            reference_fa = config.flash_attn
+        print(f"llama.cpp reference: {reference} -t {ref_threads} -fa {reference_fa}", file=sys.stderr)
+        reference_tps = llama_batched_bench(reference, path, counts, tokens, ref_threads, extra=("-fa", reference_fa))
 
     records = []
     async with await Engine.start(config) as engine:

@@ -27,8 +27,10 @@ ThreadsSetting = int | Literal["auto"]
 # ``auto`` offloads every layer when llama.cpp was built with a GPU backend, none otherwise; -1 is every layer.
 GpuLayersSetting = int | Literal["auto"]
 # ``auto`` is llama.cpp's choice (on wherever the backend has flash attention). On a CPU the faster setting depends
-# on the model and the CPU (README: "Flash attention on a CPU"), so it is the user's to change.
-FlashAttnSetting = Literal["auto", "on", "off"]
+# on the model and the CPU (README: "Flash attention on a CPU"): ``measured`` takes the faster of the two for this
+# model and machine, timed once and cached (engine/llama/attention_choice.py). It is not the default because with
+# flash attention off a greedy or seeded reply can change with the batch and with how much of the prompt was cached.
+FlashAttnSetting = Literal["auto", "on", "off", "measured"]
 # The `EngineConfig` fields that are about this machine rather than the job: a graph may set them, and a command
 # line's --threads / --gpu-layers / --flash-attn override the graph.
 MACHINE_SETTINGS = ("threads", "gpu_layers", "flash_attn")
@@ -40,15 +42,17 @@ def parse_threads(value: object, *, where: str = "threads") -> ThreadsSetting:
 
 
 def parse_flash_attn(value: object, *, where: str = "flash_attn") -> FlashAttnSetting:
-    """``auto``, ``on`` or ``off``; YAML's unquoted on/off arrive as booleans, and None (not given) is auto."""
+    """``auto``, ``on``, ``off`` or ``measured``; YAML's unquoted on/off arrive as booleans; None (not given) is auto."""
     if value is None:
         return "auto"
     if isinstance(value, bool):
         return "on" if value else "off"
     text = value.strip().lower() if isinstance(value, str) else None
-    named: dict[str | None, FlashAttnSetting] = {"auto": "auto", "on": "on", "off": "off", "true": "on", "false": "off"}
+    named: dict[str | None, FlashAttnSetting] = {
+        "auto": "auto", "on": "on", "off": "off", "measured": "measured", "true": "on", "false": "off",
+    }
     if text not in named:
-        raise ValueError(f"{where}={value!r}: expected 'auto', 'on' or 'off'")
+        raise ValueError(f"{where}={value!r}: expected 'auto', 'on', 'off' or 'measured'")
     return named[text]
 
 
@@ -126,8 +130,8 @@ class EngineConfig(BaseModel):
     )
     flash_attn: FlashAttnSetting = Field(
         "auto",
-        description="flash attention: auto lets llama.cpp decide (on where the backend has it); on a CPU, off "
-        "decodes some models faster and others slower, and makes greedy replies depend on the batch",
+        description="flash attention: auto (llama.cpp's choice), on, off, or measured (on a CPU the faster of on "
+        "and off for this model and machine, timed once and cached; with a GPU llama.cpp's choice)",
     )
     memory_headroom: float = Field(0.9, gt=0.0, le=1.0, description="share of available RAM we may plan to use")
 

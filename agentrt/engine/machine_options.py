@@ -42,9 +42,11 @@ def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) 
         f"(default: {from_graph.format('gpu_layers')}${GPU_LAYERS_ENV}, else auto)",
     )
     parser.add_argument(
-        "--flash-attn", type=_arg_type(parse_flash_attn, "--flash-attn"), default=None, metavar="auto|on|off",
-        help="flash attention: auto lets llama.cpp decide; on a CPU, off decodes some models faster and makes "
-        f"greedy replies depend on the batch (default: {from_graph.format('flash_attn')}auto)",
+        "--flash-attn", type=_arg_type(parse_flash_attn, "--flash-attn"), default=None,
+        metavar="auto|on|off|measured",
+        help="flash attention: auto is llama.cpp's choice; measured times on and off once per model and CPU and "
+        "keeps the faster (a reply may then change with the batch) "
+        f"(default: {from_graph.format('flash_attn')}auto)",
     )
 
 

@@ -47,7 +47,7 @@ class ModelSettings(BaseModel):
     # AGENTRT_GPU_LAYERS, auto.
     threads: ThreadsSetting | None = Field(None, description="compute threads: auto (follow the free cores) or N")
     gpu_layers: GpuLayersSetting | None = Field(None, description="layers on a GPU: auto, -1 (all) or N")
-    flash_attn: FlashAttnSetting | None = Field(None, description="flash attention: auto, on or off")
+    flash_attn: FlashAttnSetting | None = Field(None, description="flash attention: auto, on, off or measured")
 
     @field_validator("threads", mode="before")
     @classmethod

@@ -4,7 +4,7 @@ The YAML shape (every field but ``agents`` and ``nodes`` is optional)::
 
     name: research
     model: {model: smollm2, sequences: 4, n_ctx: 2048}     # the shared engine's settings (also threads: auto|N,
-                                                           # gpu_layers: auto|N, flash_attn: auto|on|off;
+                                                           # gpu_layers: auto|N, flash_attn: auto|on|off|measured;
                                                            # see EngineConfig)
     engine: {remote: [http://10.0.0.5:8080]}   # optional: OpenAI-compatible servers instead of the local model
     max_concurrency: 8            # optional run-wide cap on running nodes (the pool bounds it anyway)

@@ -25,7 +25,7 @@ class ServeSettings(BaseModel):
     n_ctx: int = Field(4096, ge=64, description="context of each sequence, in tokens")
     threads: ThreadsSetting | None = Field(None, description="compute threads (default: $AGENTRT_THREADS, else auto)")
     gpu_layers: GpuLayersSetting | None = Field(None, description="layers on a GPU (default: $AGENTRT_GPU_LAYERS, else auto)")
-    flash_attn: FlashAttnSetting | None = Field(None, description="flash attention: auto (default), on or off")
+    flash_attn: FlashAttnSetting | None = Field(None, description="flash attention: auto (default), on, off or measured")
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port (printed once listening)")
     api_key: str | None = Field(None, repr=False, description="clients must send `Authorization: Bearer KEY`")

@@ -77,7 +77,8 @@ def test_graph_yaml_and_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, "auto"), ("auto", "auto"), ("on", "on"), ("OFF", "off"), (True, "on"), (False, "off"), ("false", "off")],
+    [(None, "auto"), ("auto", "auto"), ("on", "on"), ("OFF", "off"), (True, "on"), (False, "off"), ("false", "off"),
+     ("measured", "measured")],
 )
 def test_flash_attn_values(value: object, expected: str) -> None:
     # YAML reads an unquoted on/off as a boolean: both spellings mean the same setting.
@@ -92,7 +93,7 @@ def test_flash_attn_from_the_graph_and_the_command_line(tmp_path: Path) -> None:
     assert spec.model.engine_overrides()["flash_attn"] == "off"
     assert spec.with_model_overrides(flash_attn="auto").model.engine_overrides()["flash_attn"] == "auto"
     path.write_text(GRAPH.format(extra=", flash_attn: sometimes"))
-    with pytest.raises(GraphSpecError, match=r"g\.yaml:1: model\.flash_attn: .*expected 'auto', 'on' or 'off'"):
+    with pytest.raises(GraphSpecError, match=r"g\.yaml:1: model\.flash_attn: .*expected 'auto', 'on', 'off' or 'measured'"):
         Graph.from_yaml(path, check_classes=False)
 
     parser = argparse.ArgumentParser()

@@ -196,16 +196,20 @@ def measure_batching_gain(
     at = f" after {context} tokens of context" if context is not None else ""
     print(f"measuring llama.cpp's own batching gain at {concurrency} sequences{at} ({binary.name} -t {count})...",
           file=sys.stderr)
+    # The engine's attention setting; `measured` is the engine's to resolve (this layer loads no llama.cpp), so
+    # llama.cpp then runs with its own choice, and the figure says so.
+    reference_fa = "auto" if flash_attn == "measured" else flash_attn
+    fa_note = ", -fa auto (the engine measured its own flash attention setting)" if flash_attn == "measured" else ""
     # At a long context a short decode is enough: its speed is set by the context.
     tokens, prompt_tokens = (128, SHORT_PROMPT_TOKENS) if context is None else (32, context)
     try:
         figures = llama_batched_bench(binary, resolve_model(model), [1, concurrency], tokens, count,
-                                      prompt_tokens=prompt_tokens, extra=("-fa", flash_attn))
+                                      prompt_tokens=prompt_tokens, extra=("-fa", reference_fa))
     except (OSError, subprocess.CalledProcessError, KeyError) as exc:
         return None, f"not measured: llama-batched-bench failed ({exc}){or_given}"
     gain = figures[concurrency] / figures[1]
     return gain, (f"llama-batched-bench in this run: S_TG {figures[1]:.1f} -> {figures[concurrency]:.1f} tokens/s, "
-                  f"-t {count}")
+                  f"-t {count}{fa_note}")
 
 
 def summary_text(report: Report, out: Path) -> str:

@@ -188,6 +188,7 @@ class Engine(LeasingEngine):
         events.emit(
             "engine.ready", model=model.description, n_vocab=model.n_vocab, n_ctx_train=model.n_ctx_train,
             sequences=config.sequences, n_ctx=config.n_ctx, load_s=engine._steps.load_s,
+            flash_attn=model.flash_attn, flash_attn_measured=model.attention.reason if model.attention else None,
         )
         return engine
 

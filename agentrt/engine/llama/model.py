@@ -21,6 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from agentrt.engine.config import EngineConfig, gpu_layers_for
 from agentrt.engine.cpu_cores import OtherLoad, usable_cores
+from agentrt.engine.llama.attention_choice import AttentionChoice, choose_flash_attn
 from agentrt.engine.llama.batch import Batch
 from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
@@ -68,16 +69,28 @@ class LlamaModel:
         if not self.model:
             raise ModelFormatError(f"model file {str(path)!r}: llama.cpp could not load it (see its log with -v)")
 
+        self.threads = initial_threads(config.threads, load=other_load)  # `auto` changes it at run time (ThreadGovernor)
+
+        # On a CPU, flash attention is faster for some models and slower for others (attention_choice.py):
+        # `measured` times both once per model and machine. With a GPU, llama.cpp decides.
+        self.attention: AttentionChoice | None = None
+        self.flash_attn = "auto" if config.flash_attn == "measured" else config.flash_attn
+        if config.flash_attn == "measured" and gpu_layers == 0:
+            try:
+                self.attention = choose_flash_attn(self.model, path, self.threads)
+                self.flash_attn = "on" if self.attention.flash_attn else "off"
+            except RuntimeError:
+                pass  # the probe could not run: llama.cpp's own choice
+
         cparams = llama_cpp.llama_context_default_params()
         cparams.n_ctx = config.n_ctx_total
         cparams.n_batch = config.n_batch
         cparams.n_ubatch = config.n_batch
         cparams.n_seq_max = config.sequences
-        self.threads = initial_threads(config.threads, load=other_load)  # `auto` changes it at run time (ThreadGovernor)
         cparams.n_threads = self.threads
         cparams.n_threads_batch = self.threads
         cparams.kv_unified = config.kv_unified
-        cparams.flash_attn_type = _FLASH_ATTN[config.flash_attn]
+        cparams.flash_attn_type = _FLASH_ATTN[self.flash_attn]
         # A full-size sliding-window cache keeps every position, so a follow-up turn can always reuse its prefix
         # (with a pruned SWA cache, positions before the window are gone and the prompt would be redone).
         cparams.swa_full = True
