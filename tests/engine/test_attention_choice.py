@@ -79,7 +79,8 @@ def test_a_cheaper_setting_wins_only_by_the_margin(tmp_path: Path, monkeypatch: 
     assert attention_choice.cached_flash_attn(path, 3) is None  # never measured: nothing
 
 
-async def test_the_engine_says_which_attention_it_runs() -> None:
+async def test_the_engine_says_which_attention_it_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTRT_CACHE", str(tmp_path))
     bus = EventBus(forward_to_logging=False)
     ready: list[dict] = []
     bus.subscribe(ready.append, kinds={"engine.ready"})
