@@ -1,4 +1,4 @@
-"""Flash attention on or off on a CPU: measured once per model and machine, when the setting is left to agentrt.
+"""``flash_attn: measured``: flash attention on or off on a CPU, timed once per model and machine.
 
 llama.cpp's own "auto" turns flash attention on wherever the backend has it. On a CPU that is not always the
 faster path. Measured on a 2-core Intel Xeon (llama-batched-bench, 1,300 tokens of context, 2 threads, decode
@@ -6,11 +6,12 @@ tokens/s at 1 and 4 sequences, on / off): SmolLM2-135M 34 / 63 and 45 / 94, Qwen
 30 / 54, but Qwen2.5-Coder-1.5B 15.4 / 14.8 and 28.2 / 27.4 and Gemma 3 270M 45 / 43 and 115 / 100. llama.cpp
 issue #27086 reports 2-5x slower prefill with it on Arm Neoverse V2 and the opposite sign on an Intel laptop.
 The difference follows the kernel, the model's head size and the CPU, so it is measured here rather than guessed.
+It is opt-in: with flash attention off, a greedy or seeded reply can change with the batch and with how much of
+its prompt came from the KV cache (README: "Flash attention on a CPU").
 
 The measurement: a small throw-away context per setting, one prompt of `PROBE_CONTEXT` tokens prefilled in each
 (timed) and copied to the other sequences, then decode steps of every sequence at that depth, the two contexts
-in turns (timed). The cost
-of an agent's token is taken as `PROMPT_TOKENS_PER_GENERATED` prompt tokens plus one generated token (a GAIA pass
+in turns (timed). The cost of an agent's token is taken as `PROMPT_TOKENS_PER_GENERATED` prompt tokens plus one generated token (a GAIA pass
 processes about two prompt tokens per generated one), and the cheaper setting wins unless it saves less than
 `MARGIN` (then llama.cpp's own choice stays). It takes a few seconds per setting and is cached by model file,
 CPU, thread count and llama.cpp version in ``$AGENTRT_CACHE/attention.json``.
