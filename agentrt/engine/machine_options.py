@@ -14,6 +14,7 @@ from agentrt.engine.config import (
     parse_gpu_layers,
     parse_threads,
 )
+from agentrt.errors import ConfigError
 
 
 def _arg_type(parse: Callable[..., Any], flag: str) -> Callable[[str], Any]:
@@ -53,3 +54,12 @@ def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) 
 def machine_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The machine settings given on the command line, for `EngineConfig` / `Engine.start` keyword overrides."""
     return {k: v for k in MACHINE_SETTINGS if (v := getattr(args, k, None)) is not None}
+
+
+def refuse_machine_options(args: argparse.Namespace, option: str) -> None:
+    """For ``--ray``: each Ray actor sizes its own engine (threads from its CPUs, every layer on its GPU), so this
+    machine's settings would be silently ignored there. Raises `ConfigError` naming the flags given."""
+    given = machine_overrides(args)
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ConfigError(f"{option}: {flags} set this machine's engine; each Ray actor sizes its own (drop {flags})")

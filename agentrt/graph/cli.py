@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agentrt.cli_args import positive_int
-from agentrt.engine.machine_options import add_machine_options, machine_overrides
+from agentrt.engine.machine_options import add_machine_options, machine_overrides, refuse_machine_options
 from agentrt.errors import ConfigError
 from agentrt.events import Event, EventBus
 from agentrt.graph.contract import AgentOutcome
@@ -121,6 +121,7 @@ def _run(args: argparse.Namespace) -> Any:
             raise ConfigError("--ray runs the graph on a Ray actor's engine: drop --tui, --engine-factory, --remote")
         if args.allow_modules:
             raise ConfigError("--ray: list the modules under `imports:` in the graph instead of --allow-module")
+        refuse_machine_options(args, "--ray")
         return _run_on_ray(args)
     launch = RunLaunch(
         graph=args.graph, inputs=parse_inputs(args.input), model=args.model, sequences=args.sequences,

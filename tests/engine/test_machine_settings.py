@@ -184,3 +184,16 @@ def test_agentrts_openmp_spin_stays_out_of_the_environment_llama_cpps_reference_
     monkeypatch.setenv(SPIN_ENV, "5")
     apply_openmp_defaults()
     assert os.environ[SPIN_ENV] == "5" and llama_cpp_environment()[SPIN_ENV] == "5"
+
+
+@pytest.mark.parametrize(("command", "target"), [(["run"], "graphs/parallel_map.yaml"),
+                                                  (["bench", "gaia"], "benchmarks/gaia-mini")])
+def test_ray_refuses_this_machines_settings_rather_than_ignoring_them(
+    command: list[str], target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentrt.cli import main
+
+    path = Path(__file__).resolve().parents[2] / target
+    assert main([*command, str(path), "--ray", "--threads", "1", "--flash-attn", "off"]) == 2
+    err = capsys.readouterr().err
+    assert "--ray: --threads, --flash-attn set this machine's engine; each Ray actor sizes its own" in err

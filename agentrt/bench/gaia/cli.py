@@ -18,7 +18,7 @@ from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.bench.gaia.report import REPORT_MD, Report, speedup_verdict
 from agentrt.bench.gaia.runner import DEFAULT_TASK_TIMEOUT_S
 from agentrt.engine.config import MACHINE_SETTINGS, make_config
-from agentrt.engine.machine_options import add_machine_options, machine_overrides
+from agentrt.engine.machine_options import add_machine_options, machine_overrides, refuse_machine_options
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import EngineSettings, remote_config
 from agentrt.engine.start import start_engine
@@ -121,6 +121,7 @@ async def run_command(args: argparse.Namespace) -> int:
     if args.ray is not None:
         if remote:
             raise ConfigError("--ray: each actor runs its own engine; it cannot be combined with --remote")
+        refuse_machine_options(args, "--ray")
         runner = RayGaiaTaskRunner(graph_path)
         actor_settings = ActorSettings(actors=args.ray_actors, model=model, n_ctx=n_ctx)
 
