@@ -36,6 +36,12 @@ FlashAttnSetting = Literal["auto", "on", "off", "measured"]
 MACHINE_SETTINGS = ("threads", "gpu_layers", "flash_attn")
 
 
+def machine_settings_of(source: object) -> dict[str, Any]:
+    """The machine settings ``source`` (parsed CLI arguments, a graph's or a server's settings) gives: those not
+    None, for `EngineConfig` keyword overrides."""
+    return {k: v for k in MACHINE_SETTINGS if (v := getattr(source, k, None)) is not None}
+
+
 def parse_threads(value: object, *, where: str = "threads") -> ThreadsSetting:
     """``auto`` or a whole number ≥ 1, from a CLI flag, an environment variable or YAML."""
     return _parse_auto_or_int(value, where=where, minimum=1, expected="'auto' or a whole number of threads ≥ 1")

@@ -8,8 +8,8 @@ from typing import Any
 
 from agentrt.engine.config import (
     GPU_LAYERS_ENV,
-    MACHINE_SETTINGS,
     THREADS_ENV,
+    machine_settings_of,
     parse_flash_attn,
     parse_gpu_layers,
     parse_threads,
@@ -53,7 +53,7 @@ def add_machine_options(parser: argparse.ArgumentParser, *, graph: bool = True) 
 
 def machine_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The machine settings given on the command line, for `EngineConfig` / `Engine.start` keyword overrides."""
-    return {k: v for k in MACHINE_SETTINGS if (v := getattr(args, k, None)) is not None}
+    return machine_settings_of(args)
 
 
 def refuse_machine_options(args: argparse.Namespace, option: str) -> None:

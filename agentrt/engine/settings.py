@@ -18,8 +18,8 @@ from agentrt.engine.config import (
     EngineConfig,
     FlashAttnSetting,
     GpuLayersSetting,
-    MACHINE_SETTINGS,
     ThreadsSetting,
+    machine_settings_of,
     make_config,
     parse_flash_attn,
     parse_gpu_layers,
@@ -67,7 +67,7 @@ class ModelSettings(BaseModel):
     def engine_overrides(self) -> dict[str, Any]:
         """The `EngineConfig` fields these settings give (machine settings only where set)."""
         fields = {"model": self.model, "sequences": self.sequences, "n_ctx": self.n_ctx}
-        return fields | {k: v for k in MACHINE_SETTINGS if (v := getattr(self, k)) is not None}
+        return fields | machine_settings_of(self)
 
 
 class EnginePlacement(BaseModel):

@@ -7,11 +7,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentrt.engine.config import (
-    MACHINE_SETTINGS,
     EngineConfig,
     FlashAttnSetting,
     GpuLayersSetting,
     ThreadsSetting,
+    machine_settings_of,
     make_config,
 )
 from agentrt.models import DEFAULT_MODEL
@@ -36,8 +36,7 @@ class ServeSettings(BaseModel):
 
     def engine_config(self) -> EngineConfig:
         """The engine's settings: the machine settings given here, the environment's (or auto) for the rest."""
-        machine = {k: v for k in MACHINE_SETTINGS if (v := getattr(self, k)) is not None}
-        return make_config(model=self.model, sequences=self.sequences, n_ctx=self.n_ctx, **machine)
+        return make_config(model=self.model, sequences=self.sequences, n_ctx=self.n_ctx, **machine_settings_of(self))
 
     @property
     def served_name(self) -> str:

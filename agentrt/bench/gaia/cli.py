@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from agentrt.bench.gaia.profile import describe
 from agentrt.bench.gaia.ray_runner import RayGaiaTaskRunner
 from agentrt.bench.gaia.report import REPORT_MD, Report, speedup_verdict
 from agentrt.bench.gaia.runner import DEFAULT_TASK_TIMEOUT_S
-from agentrt.engine.config import MACHINE_SETTINGS, make_config
+from agentrt.engine.config import machine_settings_of, make_config
 from agentrt.engine.machine_options import add_machine_options, machine_overrides, refuse_machine_options
 from agentrt.engine.protocol import EngineProtocol
 from agentrt.engine.settings import EngineSettings, remote_config
@@ -113,7 +114,7 @@ async def run_command(args: argparse.Namespace) -> int:
     model = args.model or graph_model.model
     n_ctx = args.n_ctx or graph_model.n_ctx
     # The graph's machine settings where it has them, the command line's over them (unset: environment, auto).
-    machine = {k: v for k, v in graph_model.engine_overrides().items() if k in MACHINE_SETTINGS}
+    machine = machine_settings_of(graph_model)
     machine |= machine_overrides(args)
 
     remote = list(args.remote) or list(runner.graph.spec.engine.remote)
@@ -139,13 +140,15 @@ async def run_command(args: argparse.Namespace) -> int:
             settings = make_config(model=model, sequences=pool_size, n_ctx=n_ctx, **machine)
         return await start_engine(settings, events=EventBus(forward_to_logging=False))
 
+    # llama.cpp's own batching gain for this model, machine and attention setting (short sequences, or at a context).
+    reference_gain = functools.partial(measure_batching_gain, model, args.concurrency, machine.get("threads"),
+                                       flash_attn=machine.get("flash_attn", "auto"))
     limit, limit_source = args.batching_gain, "given with --batching-gain" if args.batching_gain else None
     if args.compare_sequential and limit is None:
         if remote or args.ray is not None:
             limit_source = "remote or Ray engines: pass --batching-gain"
         else:
-            limit, limit_source = measure_batching_gain(model, args.concurrency, machine.get("threads"),
-                                                        flash_attn=machine.get("flash_attn", "auto"))
+            limit, limit_source = reference_gain()
     config = GaiaBenchConfig(
         tasks=args.tasks,
         out=out,
@@ -168,10 +171,7 @@ async def run_command(args: argparse.Namespace) -> int:
     try:
         report = await run_gaia_benchmark(
             config, engine_factory=start_pool_engine, task_runner_factory=lambda: runner, events=bus,
-            context_reference=None if remote or args.ray is not None else (
-                lambda context: measure_batching_gain(model, args.concurrency, machine.get("threads"), context,
-                                                      flash_attn=machine.get("flash_attn", "auto"))
-            ),
+            context_reference=None if remote or args.ray is not None else reference_gain,
         )
     finally:
         detach()

@@ -39,7 +39,7 @@ PROBE_STEPS = 8
 PROMPT_TOKENS_PER_GENERATED = 2.0
 MARGIN = 0.05  # a setting must be this much cheaper to replace llama.cpp's default (on)
 CACHE_FILE = "attention.json"
-_FLASH_ATTN_TYPE = {True: 1, False: 0}  # llama_flash_attn_type: ENABLED, DISABLED
+FLASH_ATTN_TYPE = {"auto": -1, "off": 0, "on": 1}  # llama_flash_attn_type: AUTO, DISABLED, ENABLED
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _probe_context(model: Any, flash_attn: bool, threads: int) -> Any:
     cparams.n_seq_max = PROBE_SEQUENCES
     cparams.n_threads = cparams.n_threads_batch = threads
     cparams.kv_unified = False
-    cparams.flash_attn_type = _FLASH_ATTN_TYPE[flash_attn]
+    cparams.flash_attn_type = FLASH_ATTN_TYPE["on" if flash_attn else "off"]
     cparams.no_perf = True
     ctx = llama_cpp.llama_init_from_model(model, cparams)
     if not ctx:

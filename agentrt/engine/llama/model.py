@@ -21,12 +21,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from agentrt.engine.config import EngineConfig, gpu_layers_for
 from agentrt.engine.cpu_cores import OtherLoad, usable_cores
-from agentrt.engine.llama.attention_choice import AttentionChoice, choose_flash_attn
+from agentrt.engine.llama.attention_choice import FLASH_ATTN_TYPE, AttentionChoice, choose_flash_attn
 from agentrt.engine.llama.batch import Batch
 from agentrt.engine.llama.thread_governor import initial_threads
 from agentrt.errors import EngineError, GrammarError, ModelFormatError
-
-_FLASH_ATTN = {"auto": -1, "off": 0, "on": 1}  # llama_flash_attn_type: AUTO, DISABLED, ENABLED
 
 
 def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, separators: Any = None,
@@ -90,7 +88,7 @@ class LlamaModel:
         cparams.n_threads = self.threads
         cparams.n_threads_batch = self.threads
         cparams.kv_unified = config.kv_unified
-        cparams.flash_attn_type = _FLASH_ATTN[self.flash_attn]
+        cparams.flash_attn_type = FLASH_ATTN_TYPE[self.flash_attn]
         # A full-size sliding-window cache keeps every position, so a follow-up turn can always reuse its prefix
         # (with a pruned SWA cache, positions before the window are gone and the prompt would be redone).
         cparams.swa_full = True
